@@ -1,0 +1,9 @@
+#include "cli/commands.h"
+#include "cli/cli_util.h"
+
+namespace pipeline {
+
+// Placeholder until this subsystem lands.
+int AgentCommand(const Args&) { return UsageError("this command is unavailable in this build"); }
+
+}  // namespace pipeline
