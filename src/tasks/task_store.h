@@ -1,0 +1,81 @@
+// The task tracker's store: tasks, comments, dependencies and tags in the
+// pipeline database. Every mutating method runs inside db.Write(...), so it is
+// atomic on its own and joins the caller's transaction when called inside one
+// (the scheduler claims a task and holds budget in one transaction).
+// A TaskStore borrows its Db and Clock; like the Db, it is used by one thread.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/db.h"
+#include "tasks/task.h"
+#include "util/clock.h"
+#include "util/status.h"
+
+namespace pipeline {
+
+// The options of `task create`. Text is validated by Create.
+struct NewTask {
+  std::string title;
+  std::string type = "work";
+  std::optional<std::string> parent, ns;
+  int priority = 2;
+  std::optional<int> complexity;
+  std::vector<std::string> deps;
+  std::string description;
+  std::vector<std::string> tags;
+};
+
+// `task list` filters; unset fields match everything.
+struct TaskFilter {
+  std::optional<TaskStatus> status;
+  std::optional<std::string> ns;
+  std::optional<std::string> parent;
+};
+
+class TaskStore {
+ public:
+  TaskStore(Db& db, Clock& clock);
+
+  // Allocates "t-N" from meta.next_task_seq in the same transaction.
+  Result<Task> Create(const NewTask& t);
+  Result<Task> Get(const std::string& id);  // with comments, deps, tags
+  Result<std::vector<Task>> List(const TaskFilter& f);  // oldest first
+  // Open work tasks whose dependencies are all done: P0 first, then oldest.
+  Result<std::vector<Task>> Ready();
+
+  Status SetStatus(const std::string& id, TaskStatus to);  // unconditional (protocol `update`)
+  // Compare-and-set: moves id from `from` to `to`, else kRefused (kNotFound
+  // for an unknown id). Safe against any number of concurrent claimers.
+  Status Claim(const std::string& id, TaskStatus from, TaskStatus to);
+  Result<int64_t> AddComment(const std::string& id, const std::string& text, const std::string& author);
+
+  // Refuses unknown ids, self-dependency and cycles (the message names the cycle).
+  Status AddDependency(const std::string& id, const std::string& dep);
+  Status RemoveDependency(const std::string& id, const std::string& dep);
+
+  // JSONL, one TaskToJson object per line, oldest first.
+  Status Export(std::ostream& out);
+  // All or nothing: every line is checked (errors name the line), ids are
+  // kept, and next_task_seq moves past imported "t-N" ids.
+  Status Import(std::istream& in);
+
+ private:
+  Status RequireExists(const std::string& id, const char* what = "task");
+  Status Touch(const std::string& id);  // updated_at = now
+  // Fills deps, tags and comments of each task.
+  Status LoadDetails(std::vector<Task>* tasks);
+  Result<std::vector<Task>> Query(const std::string& where_and_order, const std::vector<std::string>& binds);
+  // A path dep -> ... -> id through existing dependencies, empty when none.
+  Result<std::vector<std::string>> PathBetween(const std::string& from, const std::string& to);
+  Status InsertTask(const Task& t);  // the row and its deps, tags, comments; assigns seq
+
+  Db& db_;
+  Clock& clock_;
+};
+
+}  // namespace pipeline
