@@ -108,8 +108,9 @@ class Git {
 
   // Advances the branch checked out in a person's clean working tree from
   // old_sha to new_sha: `git merge --ff-only new_sha`, which updates files and
-  // index and then the ref, and refuses a non-fast-forward or local changes in
-  // the touched files. kConflict when HEAD is neither old_sha nor new_sha.
+  // index and then the ref; kRefused (nothing changed) when git refuses a
+  // non-fast-forward or local changes in the touched files. kConflict when
+  // HEAD is neither old_sha nor new_sha.
   //
   // Crash window: moving the ref and the files are two steps. If git dies
   // after writing files but before the ref, HEAD is still old_sha and calling

@@ -155,7 +155,11 @@ Status Git::FastForwardCheckout(const std::string& worktree, const std::string& 
   if (!IsHexSha(old_sha) || !IsHexSha(new_sha)) return InvalidArgument("fast-forward needs two commit ids");
   PL_ASSIGN_OR_RETURN(std::string head, Head(worktree));
   if (head == old_sha) {
-    return RunOk(worktree, {"merge", "--quiet", "--ff-only", "--no-edit", new_sha}).status();
+    auto merged = RunOk(worktree, {"merge", "--quiet", "--ff-only", "--no-edit", new_sha});
+    // git refused (local changes in touched files, not a fast-forward): the
+    // person's checkout stays as it was, and that is for them to sort out.
+    if (!merged.ok() && merged.kind() == ErrorKind::kIO) return Refused(merged.message());
+    return merged.status();
   }
   if (head != new_sha) {
     return Conflict("the branch in " + worktree + " is at " + head + ", expected " + old_sha);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "git/paths.h"
@@ -305,6 +306,55 @@ TEST_F(GitTest, FastForwardCheckout) {
   EXPECT_EQ(ReadTextFile(repo_ + "/feature.txt"), "feature\n");
   EXPECT_TRUE(*git_.IsClean(repo_));
   EXPECT_TRUE(git_.FastForwardCheckout(repo_, old, *next).ok());  // repeating is harmless
+}
+
+TEST_F(GitTest, FastForwardCheckoutRefusesLocalChangesInTouchedFiles) {
+  auto wt = git_.EnsureWorktree(root_, "T-11", "main");
+  ASSERT_TRUE(wt.ok());
+  Commit(*wt, "README.md", "task edit\n");
+  std::string old = Sha("main");
+  auto next = git_.SquashOrMergeCommit("squash", "main", "pipeline/T-11", "T-11");
+  ASSERT_TRUE(next.ok());
+  WriteTextFile(repo_ + "/README.md", "a person's unsaved edit\n");
+
+  Status st = git_.FastForwardCheckout(repo_, old, *next);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.kind(), ErrorKind::kRefused) << st.message();
+  EXPECT_EQ(Sha("main"), old);
+  EXPECT_EQ(ReadTextFile(repo_ + "/README.md"), "a person's unsaved edit\n");
+}
+
+// Every git call goes through the seam with -C, a deadline, LC_ALL=C, no
+// prompt, and without inherited GIT_DIR pointing elsewhere.
+class RecordingRunner : public ProcessRunner {
+ public:
+  Result<CommandResult> Run(const Command& cmd) override {
+    seen.push_back(cmd);
+    return RealProcessRunner().Run(cmd);
+  }
+  std::vector<Command> seen;
+};
+
+TEST_F(GitTest, EveryCallUsesDashCEnvAndTimeout) {
+  RecordingRunner rec;
+  Git g(rec, repo_);
+  setenv("GIT_DIR", "/nonexistent/.git", 1);
+  auto wt = g.EnsureWorktree(root_, "T-12", "main");
+  auto head = g.RevParse("main");
+  unsetenv("GIT_DIR");
+  ASSERT_TRUE(wt.ok()) << wt.message();
+  ASSERT_TRUE(head.ok()) << head.message();
+  ASSERT_TRUE(g.MergeTree("main", "pipeline/T-12").ok());
+  ASSERT_GE(rec.seen.size(), 4u);
+  for (const auto& c : rec.seen) {
+    ASSERT_GE(c.argv.size(), 4u);
+    EXPECT_EQ(c.argv[0], "git");
+    EXPECT_EQ(c.argv[1], "-C");
+    EXPECT_GT(c.timeout_ms, 0);
+    EXPECT_EQ(c.env_set.at("LC_ALL"), "C");
+    EXPECT_EQ(c.env_set.at("GIT_TERMINAL_PROMPT"), "0");
+    EXPECT_NE(std::find(c.env_unset.begin(), c.env_unset.end(), "GIT_DIR"), c.env_unset.end());
+  }
 }
 
 TEST_F(GitTest, FastForwardCheckoutRepairsRefMovedWithoutFiles) {
