@@ -1,0 +1,85 @@
+// Everything `pipeline run` can be told: the command-line options, with
+// defaults taken from the [scheduler], [domains], [[domain_rules]], [verify]
+// and [review] sections of .pipeline/config.toml. Filled once at start;
+// the scheduler never reads the config file again.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "util/status.h"
+
+namespace pipeline {
+
+// What happens to a dev run that ended with a commit.
+enum class AfterRun {
+  kVerify,  // verify -> verified -> integrate -> done (the default)
+  kReview,  // every finished run goes to review, as the seed's newest scheduler did
+};
+
+// `[[domain_rules]] match = "Omni/Pipeline*"  domain = "pipeline"`: the first
+// rule whose glob (fnmatch) matches a task's namespace names its domain.
+struct DomainRule {
+  std::string match;
+  std::string domain;
+};
+
+struct VerifyConfig {
+  std::vector<std::string> command;  // [verify] command; empty: none configured
+  std::map<std::string, std::vector<std::string>> by_domain;  // [verify.domains."<d>"] command
+  int64_t timeout_s = 1800;
+};
+
+struct SchedulerOptions {
+  double interval_s = 60;     // fallback poll; only external backends need it
+  int max_active = 8;         // dev runs at once, all domains together
+  int64_t reserve_cents = 300;
+  std::string toolchain = "haskell";  // the seed's default frontmatter value
+  std::optional<std::string> provider, model;
+  std::optional<int64_t> timeout_s, max_iter;
+  std::optional<int64_t> max_cost_cents;  // unset: reserve_cents, so no run outspends its hold
+  bool once = false, dry_run = false, until_idle = false;
+  std::string task_cmd, fund_cmd, agentd_cmd;  // all three set: external mode
+  std::optional<std::string> parent, task_id;   // candidate filters
+  int max_retries = 3;
+  int64_t max_task_cost_cents = 0;  // 0: no cap
+  std::string base;                 // empty: the repository's current branch
+  AfterRun after_run = AfterRun::kVerify;
+  std::string profile;  // agent profile for dev runs; empty: agent.profile
+  int64_t backoff_base_s = 30;
+  int64_t external_timeout_s = 30;
+  int64_t integrate_retry_s = 5;   // after an integrate run answered "waiting"
+  int default_domain_max_active = 1;
+  std::map<std::string, int> domain_max_active;  // [domains."<d>"] max_active
+  std::vector<DomainRule> domain_rules;
+  VerifyConfig verify;
+  bool review_required = false;  // [review] required: verified work stops at review
+
+  int64_t MaxCostCents() const { return max_cost_cents ? *max_cost_cents : reserve_cents; }
+  bool external() const { return !task_cmd.empty() || !fund_cmd.empty() || !agentd_cmd.empty(); }
+  int MaxActiveFor(const std::string& domain) const;
+  // The verify argv for a domain (per-domain first, then the default); empty: none.
+  const std::vector<std::string>& VerifyCommandFor(const std::string& domain) const;
+};
+
+// Defaults from the config file (every key optional; a key of the wrong type
+// is an error naming it). Command-line values are applied over the result.
+Result<SchedulerOptions> OptionsFromConfig(const Config& config);
+
+// Checks that hold whatever the source: positive limits, all three external
+// commands or none. kInvalidArgument naming the option.
+Status ValidateOptions(const SchedulerOptions& o);
+
+// The domain of a namespace: the first matching rule, else the namespace
+// itself with surrounding whitespace removed (the seed's rule).
+std::string DomainFor(const SchedulerOptions& o, const std::string& ns);
+
+// Back-off before retry number `retries` (1-based count of failures so far):
+// min(600 s, base * 2^retries), in microseconds.
+int64_t BackoffMicros(int64_t base_s, int64_t retries);
+
+}  // namespace pipeline

@@ -1,0 +1,144 @@
+#include "sched/scheduler_options.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "sched/prompt.h"
+#include "sched/run_id.h"
+
+namespace pipeline {
+namespace {
+
+SchedulerOptions FromToml(const std::string& text) {
+  auto c = Config::Parse(text, "config.toml");
+  EXPECT_TRUE(c.ok()) << c.message();
+  auto o = OptionsFromConfig(*c);
+  EXPECT_TRUE(o.ok()) << o.message();
+  return o.ok() ? *o : SchedulerOptions{};
+}
+
+TEST(OptionsFromConfig, DefaultsWithoutAFile) {
+  SchedulerOptions o = FromToml("");
+  EXPECT_EQ(o.max_active, 8);
+  EXPECT_EQ(o.reserve_cents, 300);
+  EXPECT_EQ(o.MaxCostCents(), 300);
+  EXPECT_EQ(o.max_retries, 3);
+  EXPECT_EQ(o.backoff_base_s, 30);
+  EXPECT_EQ(o.after_run, AfterRun::kVerify);
+  EXPECT_EQ(o.MaxActiveFor("anything"), 1);
+  EXPECT_TRUE(ValidateOptions(o).ok());
+}
+
+TEST(OptionsFromConfig, ReadsEverySection) {
+  SchedulerOptions o = FromToml(R"(
+[scheduler]
+max_active = 3
+reserve_cents = 50
+backoff_base_s = 0
+after_run = "review"
+[domains."Omni/A.hs"]
+max_active = 2
+[[domain_rules]]
+match = "Omni/Pipeline*"
+domain = "pipeline"
+[[domain_rules]]
+match = "Omni/*"
+domain = "omni"
+[verify]
+command = ["make", "test"]
+timeout_s = 60
+[verify.domains."pipeline"]
+command = ["ninja", "check"]
+[review]
+required = true
+)");
+  EXPECT_EQ(o.max_active, 3);
+  EXPECT_EQ(o.MaxCostCents(), 50);
+  EXPECT_EQ(o.backoff_base_s, 0);
+  EXPECT_EQ(o.after_run, AfterRun::kReview);
+  EXPECT_EQ(o.MaxActiveFor("Omni/A.hs"), 2);
+  EXPECT_EQ(DomainFor(o, "Omni/Pipeline/Core.hs"), "pipeline");
+  EXPECT_EQ(DomainFor(o, "Omni/Other.hs"), "omni");
+  EXPECT_EQ(DomainFor(o, "  Biz/X.hs "), "Biz/X.hs");
+  EXPECT_EQ(o.VerifyCommandFor("pipeline"), (std::vector<std::string>{"ninja", "check"}));
+  EXPECT_EQ(o.VerifyCommandFor("omni"), (std::vector<std::string>{"make", "test"}));
+  EXPECT_EQ(o.verify.timeout_s, 60);
+  EXPECT_TRUE(o.review_required);
+}
+
+TEST(OptionsFromConfig, WrongTypesAreErrors) {
+  for (const char* bad : {"[scheduler]\nmax_active = \"8\"\n", "[scheduler]\nafter_run = \"ship\"\n",
+                          "[[domain_rules]]\nmatch = \"x\"\n", "[verify]\ncommand = \"make test\"\n"}) {
+    auto c = Config::Parse(bad, "config.toml");
+    ASSERT_TRUE(c.ok());
+    EXPECT_FALSE(OptionsFromConfig(*c).ok()) << bad;
+  }
+}
+
+TEST(ValidateOptions, RejectsPartialExternalAndBadLimits) {
+  SchedulerOptions o;
+  o.task_cmd = "task";
+  EXPECT_EQ(ValidateOptions(o).kind(), ErrorKind::kInvalidArgument);
+  o.fund_cmd = "fund";
+  o.agentd_cmd = "agentd";
+  EXPECT_TRUE(ValidateOptions(o).ok());
+  o.max_active = 0;
+  EXPECT_FALSE(ValidateOptions(o).ok());
+}
+
+TEST(Backoff, DoublesAndCaps) {
+  EXPECT_EQ(BackoffMicros(30, 0), 30'000'000);
+  EXPECT_EQ(BackoffMicros(30, 1), 60'000'000);
+  EXPECT_EQ(BackoffMicros(30, 3), 240'000'000);
+  EXPECT_EQ(BackoffMicros(30, 10), 600'000'000);
+  EXPECT_EQ(BackoffMicros(30, 1000), 600'000'000);
+  EXPECT_EQ(BackoffMicros(0, 5), 0);
+}
+
+TEST(RunId, SeedFormAndUnique) {
+  EXPECT_EQ(BaseRunId("Omni/A.hs", "t-1", 1795480637), "pipeline-omni-a-hs-t-1-1795480637");
+  std::set<std::string> taken = {"pipeline-omni-a-hs-t-1-5", "pipeline-omni-a-hs-t-1-5-2"};
+  auto id = UniqueRunId("omni-a-hs", "t-1", 5, [&](const std::string& s) { return taken.count(s) > 0; });
+  EXPECT_EQ(id, "pipeline-omni-a-hs-t-1-5-3");
+}
+
+TEST(Prompt, HasSeedLayoutAndOldPipelineContent) {
+  PromptInput in;
+  in.toolchain = "cpp";
+  in.workspace = "/repo/.pipeline/worktrees/t-7";
+  in.run_id = "pipeline-a-t-7-1";
+  in.task_id = "t-7";
+  in.model = "m1";
+  in.title = "Add a flag";
+  in.description = "Add --frob.";
+  in.domain = "a";
+  in.ns = "A/B.hs";
+  in.comments = {{"agent:engineer", "Which format?"}, {"human", "JSON"}};
+  in.feedback = "Build failed: missing import";
+  std::string p = RenderDevPrompt(in);
+  EXPECT_EQ(p.rfind("---\ntoolchain: cpp\nworkspace: /repo/.pipeline/worktrees/t-7\nrun_id: pipeline-a-t-7-1\n", 0),
+            0u)
+      << p;
+  EXPECT_NE(p.find("model: m1\n"), std::string::npos);
+  EXPECT_NE(p.find("### Comments\n- [agent:engineer] Which format?\n- [human] JSON\n"), std::string::npos);
+  EXPECT_NE(p.find("The previous patchset was rejected"), std::string::npos);
+  EXPECT_NE(p.find("missing import"), std::string::npos);
+  EXPECT_NE(p.find("Do NOT change task status"), std::string::npos);
+  EXPECT_NE(p.find("ambiguous or missing critical details"), std::string::npos);
+  EXPECT_NE(p.find("pipeline task comment t-7"), std::string::npos);
+  EXPECT_NE(p.find("exit 0 without committing"), std::string::npos);
+  in.comments.clear();
+  in.feedback.reset();
+  p = RenderDevPrompt(in);
+  EXPECT_EQ(p.find("### Comments"), std::string::npos);
+  EXPECT_EQ(p.find("previous patchset"), std::string::npos);
+}
+
+TEST(Prompt, FrontmatterValuesAreOneLine) {
+  EXPECT_TRUE(CheckFrontmatterValue("model", "claude-x").ok());
+  EXPECT_FALSE(CheckFrontmatterValue("model", "x\nworkspace: /").ok());
+}
+
+}  // namespace
+}  // namespace pipeline
