@@ -19,6 +19,8 @@ int RunCommand(const Args& args);
 int StatusCommand(const Args& args);
 int DemoCommand(const Args& args);
 int ModelStubCommand(const Args& args);
+int IntegrateTaskCommand(const Args& args);  // and ReviewCommand: integrate_command.cc
+int ReviewCommand(const Args& args);
 
 struct CommandInfo {
   const char* name;

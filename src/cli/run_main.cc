@@ -20,6 +20,8 @@ const std::vector<CommandInfo>& AllCommands() {
       {"status", "What the pipeline is doing", StatusCommand},
       {"demo", "An offline end-to-end run on a sample project", DemoCommand},
       {"model-stub", "A scripted model server for offline agent runs", ModelStubCommand},
+      {"integrate-task", "Integrate one task's branch into the base (merge-queue worker)", IntegrateTaskCommand},
+      {"review", "Approve or reject work waiting in review", ReviewCommand},
   };
   return kCommands;
 }

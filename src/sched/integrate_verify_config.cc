@@ -33,8 +33,12 @@ Result<std::optional<VerifyCommand>> VerifyCommandFor(const Config& config, cons
     PL_ASSIGN_OR_RETURN(timeout, config.Int(domain_key + ".timeout_s"));
   }
   // A domain table that names no command inherits the default one.
-  if (!argv) PL_ASSIGN_OR_RETURN(argv, config.StringArray("verify.command"));
-  if (!timeout) PL_ASSIGN_OR_RETURN(timeout, config.Int("verify.timeout_s"));
+  if (!argv) {
+    PL_ASSIGN_OR_RETURN(argv, config.StringArray("verify.command"));
+  }
+  if (!timeout) {
+    PL_ASSIGN_OR_RETURN(timeout, config.Int("verify.timeout_s"));
+  }
   const int64_t timeout_s = timeout.value_or(kDefaultVerifyTimeoutS);
   if (timeout_s < 1) return InvalidArgument(config.origin() + ": verify timeout_s must be at least 1");
   if (!argv || argv->empty()) return std::optional<VerifyCommand>();
