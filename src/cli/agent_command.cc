@@ -1,9 +1,273 @@
-#include "cli/commands.h"
+// `pipeline agent` (also invoked as `agentd` / `pipeline-agentd`): start
+// coding agents that run detached under a monitor, and ask how they went.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "agent/frontmatter.h"
+#include "agent/launcher.h"
+#include "agent/monitor.h"
+#include "agent/profile.h"
+#include "agent/run_store.h"
 #include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "config/config.h"
+#include "util/files.h"
+#include "util/text.h"
 
 namespace pipeline {
+namespace {
 
-// Placeholder until this subsystem lands.
-int AgentCommand(const Args&) { return UsageError("this command is unavailable in this build"); }
+void PrintAgentUsage(FILE* out) {
+  fprintf(out,
+          "usage: pipeline agent <subcommand> [args...]\n\n"
+          "  run PROMPT -n RUN_ID [--timeout S] [--max-iter N] [--max-cost CENTS] [--profile P]\n"
+          "      [--workspace DIR] [--task-id T] [--model M] [--json]   start an agent; returns at once\n"
+          "  status RUN_ID [--json]         how a run is going (\"running\" until it ends)\n"
+          "  logs RUN_ID [-f] [--stderr]    the run's captured output\n"
+          "  kill RUN_ID [--json]           stop a run (its whole process group)\n"
+          "  list [--active] [--json]       runs, newest first\n");
+}
+
+struct Store {
+  RootPaths paths;
+  std::unique_ptr<Db> db;
+};
+
+Result<Store> OpenFromFlags(const StoreFlags& flags) {
+  PL_ASSIGN_OR_RETURN(RootPaths paths, FindRoot(flags.root));
+  PL_ASSIGN_OR_RETURN(auto db, OpenStore(paths));
+  return Store{paths, std::move(db)};
+}
+
+int RunRun(const Args& args) {
+  CLI::App app{"Start a coding agent on a prompt file; returns once it runs", "agent run"};
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  std::string prompt_arg;
+  std::optional<std::string> run_id, profile, workspace, task_id, model;
+  std::optional<int64_t> timeout_s, max_iter, max_cost;
+  app.add_option("prompt", prompt_arg, "Prompt file (Markdown with frontmatter)")->required();
+  app.add_option("-n,--name", run_id, "Run id (the id `status` takes)");
+  app.add_option("--timeout", timeout_s, "Seconds before the agent is stopped (0: none)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-iter", max_iter, "Turns before the agent is stopped")->check(CLI::NonNegativeNumber);
+  app.add_option("--max-cost", max_cost, "Cents of spend before the agent is stopped")->check(CLI::NonNegativeNumber);
+  app.add_option("--profile", profile, "Agent profile (claude-code, codex, command, or [profiles.NAME])");
+  app.add_option("--workspace", workspace, "Directory the agent works in (default: the prompt's, else .)");
+  app.add_option("--task-id", task_id, "Task the run works on (PIPELINE_TASK_ID)");
+  app.add_option("--model", model, "Model name passed to the agent");
+  if (auto rc = ParseArgs(app, args)) return *rc;
+
+  auto prompt = ReadPromptFile(AbsolutePath(prompt_arg));
+  if (!prompt.ok()) return Fail(prompt.error());
+  for (const auto& [key, value] : prompt->unknown)
+    fprintf(stderr, "pipeline: warning: prompt frontmatter key %s is not known; ignored\n", key.c_str());
+  RunSpec spec;
+  spec.prompt_path = AbsolutePath(prompt_arg);
+  spec.run_id = run_id ? *run_id : prompt->run_id.value_or("");
+  if (spec.run_id.empty()) return UsageError("a run id is required: -n RUN_ID");
+  if (Status s = ValidateRunId(spec.run_id); !s.ok()) return Fail(s);
+  std::string ws = workspace ? *workspace : prompt->workspace.value_or(".");
+  spec.workspace = AbsolutePath(ws);
+  while (spec.workspace.size() > 1 && spec.workspace.back() == '/') spec.workspace.pop_back();
+  if (StartsWith(spec.workspace, "/") && spec.workspace.size() > 2 &&
+      spec.workspace.compare(spec.workspace.size() - 2, 2, "/.") == 0)
+    spec.workspace.resize(spec.workspace.size() - 2);
+  if (!IsDirectory(spec.workspace)) return UsageError("workspace is not a directory: " + ws);
+  spec.task_id = task_id ? task_id : prompt->task_id;
+  spec.model = model ? model : prompt->model;
+  spec.timeout_s = timeout_s ? timeout_s : prompt->timeout_s;
+  spec.max_iter = max_iter ? max_iter : prompt->max_iterations;
+  spec.max_cost_cents = max_cost ? max_cost : prompt->max_cost_cents;
+
+  auto store = OpenFromFlags(flags);
+  if (!store.ok()) return Fail(store.error());
+  auto config = Config::Load(store->paths.config());
+  if (!config.ok()) return Fail(config.error());
+  std::string profile_name;
+  if (profile) profile_name = *profile;
+  else if (prompt->profile) profile_name = *prompt->profile;
+  else {
+    auto def = DefaultProfileName(*config);
+    if (!def.ok()) return Fail(def.error());
+    profile_name = *def;
+  }
+  if (auto p = LoadProfile(*config, profile_name); !p.ok()) return Fail(p.error());
+  spec.profile = profile_name;
+
+  if (Status s = InsertRun(*store->db, spec, SystemClock()); !s.ok()) return Fail(s);
+  auto pid = StartMonitor(store->paths, spec.run_id);
+  if (!pid.ok()) return Fail(Error{pid.kind(), "run " + spec.run_id + " did not start: " + pid.message()});
+  if (flags.json) {
+    auto rec = GetRun(*store->db, spec.run_id);
+    if (rec.ok()) PrintJson(RunToStatusJson(*rec));
+    else PrintJson({{"run_id", spec.run_id}, {"status", "running"}});
+  } else {
+    printf("%s\n", spec.run_id.c_str());
+  }
+  return 0;
+}
+
+int RunStatus_(const Args& args) {
+  CLI::App app{"How a run is going", "agent status"};
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  std::string run_id;
+  app.add_option("run_id", run_id, "Run id")->required();
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  auto fail = [&](const Error& e) {
+    // One JSON object even for an unknown run, and never one that says "running".
+    if (flags.json) PrintJson({{"run_id", run_id}, {"status", "unknown"}, {"cost_cents", 0}, {"error", e.message}});
+    return Fail(e);
+  };
+  auto store = OpenFromFlags(flags);
+  if (!store.ok()) return fail(store.error());
+  (void)ReapDeadMonitors(*store->db, SystemClock());
+  auto rec = GetRun(*store->db, run_id);
+  if (!rec.ok()) return fail(rec.error());
+  if (flags.json) {
+    PrintJson(RunToStatusJson(*rec));
+    return 0;
+  }
+  printf("%s: %s (cost %.2f cents, %lld turns)\n", rec->run_id.c_str(), RunStatusName(rec->status),
+         rec->cost_cents, static_cast<long long>(rec->turns));
+  if (rec->error) printf("error: %s\n", rec->error->c_str());
+  return 0;
+}
+
+// Copies path from *offset to stdout; returns false when the file cannot be read.
+bool CopyFrom(const std::string& path, off_t* offset) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  off_t size = lseek(fd, 0, SEEK_END);
+  if (size < *offset) *offset = 0;  // the capped log rewrote its tail: start over
+  lseek(fd, *offset, SEEK_SET);
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) {
+    fwrite(buf, 1, static_cast<size_t>(n), stdout);
+    *offset += n;
+  }
+  fflush(stdout);
+  close(fd);
+  return true;
+}
+
+int RunLogs(const Args& args) {
+  CLI::App app{"A run's captured output", "agent logs"};
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  std::string run_id;
+  bool follow = false, err = false;
+  app.add_option("run_id", run_id, "Run id")->required();
+  app.add_flag("-f,--follow", follow, "Keep printing until the run ends");
+  app.add_flag("--stderr", err, "The agent's stderr instead of its stdout");
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  auto store = OpenFromFlags(flags);
+  if (!store.ok()) return Fail(store.error());
+  auto rec = GetRun(*store->db, run_id);
+  if (!rec.ok()) return Fail(rec.error());
+  std::string path = err ? rec->stderr_path : rec->stdout_path;
+  off_t offset = 0;
+  bool any = CopyFrom(path, &offset);
+  while (follow) {
+    (void)ReapDeadMonitors(*store->db, SystemClock());
+    auto now = GetRun(*store->db, run_id);
+    bool ended = !now.ok() || IsTerminal(now->status);
+    any = CopyFrom(path, &offset) || any;
+    if (ended) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (!any && IsTerminal(rec->status) && !follow)
+    return Fail(NotFound("run " + run_id + " has no " + (err ? "stderr" : "stdout") + " log"));
+  return 0;
+}
+
+int RunKill(const Args& args) {
+  CLI::App app{"Stop a run and its whole process group", "agent kill"};
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  std::string run_id;
+  app.add_option("run_id", run_id, "Run id")->required();
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  auto store = OpenFromFlags(flags);
+  if (!store.ok()) return Fail(store.error());
+  if (Status s = RequestKill(*store->db, store->paths, run_id); !s.ok()) return Fail(s);
+  auto config = Config::Load(store->paths.config());
+  int64_t grace = config.ok() ? config->IntOr("agent.kill_grace_ms", 3000).value() : 3000;
+  // Wait for the monitor to record the end, a little past its kill grace.
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace + 5000);
+  Result<RunRecord> rec = GetRun(*store->db, run_id);
+  while (rec.ok() && !IsTerminal(rec->status) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    (void)ReapDeadMonitors(*store->db, SystemClock());
+    rec = GetRun(*store->db, run_id);
+  }
+  if (!rec.ok()) return Fail(rec.error());
+  if (flags.json) PrintJson(RunToStatusJson(*rec));
+  else printf("%s: %s\n", run_id.c_str(), RunStatusName(rec->status));
+  return IsTerminal(rec->status) ? 0 : Fail(TimedOut("run " + run_id + " has not ended yet"));
+}
+
+int RunList(const Args& args) {
+  CLI::App app{"Runs, newest first", "agent list"};
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  bool active = false;
+  app.add_flag("--active", active, "Only runs that have not ended");
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  auto store = OpenFromFlags(flags);
+  if (!store.ok()) return Fail(store.error());
+  (void)ReapDeadMonitors(*store->db, SystemClock());
+  auto runs = ListRuns(*store->db, active);
+  if (!runs.ok()) return Fail(runs.error());
+  if (flags.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& r : *runs) arr.push_back(RunToStatusJson(r));
+    PrintJson(arr);
+    return 0;
+  }
+  for (const auto& r : *runs)
+    printf("%-40s %-12s %8.2f  %s\n", r.run_id.c_str(), RunStatusName(r.status), r.cost_cents,
+           r.task_id.value_or("-").c_str());
+  return 0;
+}
+
+int RunMonitorCommand(const Args& args) {
+  CLI::App app{"(internal) supervise one run", "agent __monitor"};
+  std::string run_id, root;
+  app.add_option("run_id", run_id)->required();
+  app.add_option("--root", root)->required();
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  int hs = fcntl(3, F_GETFD) != -1 ? 3 : -1;
+  if (hs >= 0) fcntl(hs, F_SETFD, FD_CLOEXEC);  // the agent must not hold the caller's pipe
+  return RunMonitor(RootPaths{root}, run_id, hs);
+}
+
+}  // namespace
+
+int AgentCommand(const Args& args) {
+  if (args.empty()) {
+    PrintAgentUsage(stderr);
+    return 2;
+  }
+  const std::string& sub = args.front();
+  Args rest(args.begin() + 1, args.end());
+  if (sub == "run") return RunRun(rest);
+  if (sub == "status") return RunStatus_(rest);
+  if (sub == "logs") return RunLogs(rest);
+  if (sub == "kill") return RunKill(rest);
+  if (sub == "list") return RunList(rest);
+  if (sub == "__monitor") return RunMonitorCommand(rest);
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    PrintAgentUsage(stdout);
+    return 0;
+  }
+  return UsageError("unknown agent subcommand '" + sub + "' (see `pipeline agent --help`)");
+}
 
 }  // namespace pipeline

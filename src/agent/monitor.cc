@@ -1,0 +1,376 @@
+#include "agent/monitor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+
+#include "agent/capped_log.h"
+#include "agent/launch_plan.h"
+#include "agent/output_reader.h"
+#include "agent/pricing.h"
+#include "agent/run_store.h"
+#include "config/config.h"
+#include "proc/process.h"
+#include "util/files.h"
+#include "util/text.h"
+
+namespace pipeline {
+namespace {
+
+constexpr Micros kProgressEvery = 250'000;  // row updates while running, at most this often
+constexpr Micros kFlushEvery = 1'000'000;   // log tails written to disk
+constexpr size_t kMaxLine = 4u << 20;       // longer stdout lines are skipped, not parsed
+constexpr size_t kStderrTail = 4096;        // kept for the error message of a failed run
+
+class Handshake {
+ public:
+  explicit Handshake(int fd) : fd_(fd) {}
+  ~Handshake() { Close(); }
+  void Send(const std::string& msg) {
+    if (fd_ < 0) return;
+    std::string line = SingleLine(msg) + "\n";
+    ssize_t n;
+    do n = write(fd_, line.data(), line.size());
+    while (n < 0 && errno == EINTR);
+    Close();
+  }
+  void Close() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+std::optional<std::string> GitHead(const std::string& workspace) {
+  Command c;
+  c.argv = {"git", "-C", workspace, "rev-parse", "--verify", "-q", "HEAD"};
+  c.timeout_ms = 30000;
+  auto r = RealProcessRunner().Run(c);
+  if (!r.ok() || !r->ok()) return std::nullopt;
+  std::string head = Trim(r->out);
+  return head.empty() ? std::nullopt : std::optional<std::string>(head);
+}
+
+bool AgentCommentedSince(Db& db, const std::string& task_id, Micros since) {
+  auto s = db.Prepare(
+      "SELECT 1 FROM comments WHERE task_id = ? AND author LIKE 'agent:%' AND created_at >= ? LIMIT 1");
+  if (!s.ok()) return false;
+  s->Bind(1, task_id).Bind(2, since);
+  auto row = s->Step();
+  return row.ok() && *row;
+}
+
+enum class StopReason { kNone, kTimeout, kKilled, kOverBudget, kMaxIter };
+
+// Everything the loop tracks for one running agent.
+class Supervisor {
+ public:
+  Supervisor(Db& db, const RunRecord& run, const LaunchPlan& plan, std::unique_ptr<OutputReader> reader,
+             SpawnedProcess agent, int sigfd)
+      : db_(db), run_(run), plan_(plan), reader_(std::move(reader)), agent_(agent), sigfd_(sigfd) {}
+
+  Status OpenLogs() {
+    PL_RETURN_IF_ERROR(out_log_.Open(run_.stdout_path, plan_.log_cap_bytes));
+    return err_log_.Open(run_.stderr_path, plan_.log_cap_bytes);
+  }
+
+  void Loop();
+  RunOutcome Outcome(Micros started_at);
+
+ private:
+  Micros Now() const { return SystemClock().MonotonicNow(); }
+  void Stop(StopReason why);
+  void OnStdout(const char* p, size_t n);
+  void OnStderr(const char* p, size_t n);
+  void CheckLimits();
+  void Tick();
+
+  Db& db_;
+  const RunRecord& run_;
+  const LaunchPlan& plan_;
+  std::unique_ptr<OutputReader> reader_;
+  SpawnedProcess agent_;
+  int sigfd_;
+  int pidfd_ = -1;
+  CappedLog out_log_, err_log_;
+  std::string line_;
+  bool skipping_line_ = false;
+  std::string err_tail_;
+  StopReason stop_ = StopReason::kNone;
+  Micros kill_at_ = 0;         // SIGKILL the group then
+  Micros drain_until_ = 0;     // after the agent exits, read the pipes until then at most
+  bool exited_ = false;
+  ExitInfo exit_;
+  double reported_cost_ = -1;
+  int64_t reported_turns_ = -1;
+  Micros next_progress_ = 0, next_flush_ = 0;
+};
+
+void Supervisor::Stop(StopReason why) {
+  if (stop_ != StopReason::kNone || exited_) return;
+  stop_ = why;
+  SignalGroup(agent_.pid, SIGTERM);
+  kill_at_ = Now() + plan_.kill_grace_ms * 1000;
+}
+
+void Supervisor::OnStdout(const char* p, size_t n) {
+  out_log_.Append(std::string_view(p, n));
+  for (size_t i = 0; i < n; ++i) {
+    char c = p[i];
+    if (c == '\n') {
+      if (!skipping_line_) reader_->OnLine(line_);
+      line_.clear();
+      skipping_line_ = false;
+    } else if (!skipping_line_) {
+      line_.push_back(c);
+      if (line_.size() > kMaxLine) skipping_line_ = true, line_.clear();
+    }
+  }
+  CheckLimits();
+}
+
+void Supervisor::OnStderr(const char* p, size_t n) {
+  err_log_.Append(std::string_view(p, n));
+  err_tail_.append(p, n);
+  if (err_tail_.size() > 2 * kStderrTail) err_tail_.erase(0, err_tail_.size() - kStderrTail);
+}
+
+void Supervisor::CheckLimits() {
+  if (plan_.max_cost_cents && reader_->cost_cents() > static_cast<double>(*plan_.max_cost_cents))
+    Stop(StopReason::kOverBudget);
+  else if (plan_.max_iter && reader_->turns() > *plan_.max_iter)
+    Stop(StopReason::kMaxIter);
+}
+
+void Supervisor::Tick() {
+  Micros now = Now();
+  if (now >= next_progress_) {
+    next_progress_ = now + kProgressEvery;
+    if (reader_->cost_cents() != reported_cost_ || reader_->turns() != reported_turns_) {
+      reported_cost_ = reader_->cost_cents();
+      reported_turns_ = reader_->turns();
+      (void)UpdateRunProgress(db_, run_.run_id, reported_cost_, reported_turns_);
+    }
+    // A kill request whose signal we missed (or that came before we listened).
+    if (!exited_ && KillRequested(db_, run_.run_id)) Stop(StopReason::kKilled);
+  }
+  if (now >= next_flush_) {
+    next_flush_ = now + kFlushEvery;
+    out_log_.Flush();
+    err_log_.Flush();
+  }
+}
+
+void Supervisor::Loop() {
+  pidfd_ = PidfdOpen(agent_.pid);
+  Micros start = Now();
+  Micros deadline = plan_.timeout_s > 0 ? start + plan_.timeout_s * 1'000'000 : 0;
+  int fds[2] = {agent_.stdout_fd, agent_.stderr_fd};
+  char buf[65536];
+  while (true) {
+    if (exited_ && fds[0] < 0 && fds[1] < 0) break;
+    Micros now = Now();
+    if (exited_ && now >= drain_until_) break;  // a process that left the group still holds a pipe
+    if (deadline && now >= deadline && !exited_) Stop(StopReason::kTimeout);
+    if (kill_at_ && now >= kill_at_) {
+      SignalGroup(agent_.pid, SIGKILL);
+      kill_at_ = 0;
+    }
+    Micros wake = next_progress_;
+    if (deadline && !exited_ && stop_ == StopReason::kNone) wake = std::min(wake, deadline);
+    if (kill_at_) wake = std::min(wake, kill_at_);
+    if (exited_) wake = std::min(wake, drain_until_);
+    int timeout_ms = static_cast<int>(std::max<Micros>(0, (wake - now + 999) / 1000));
+
+    struct pollfd pfd[4];
+    int n = 0;
+    int idx_out = -1, idx_err = -1, idx_pid = -1, idx_sig = -1;
+    if (fds[0] >= 0) idx_out = n, pfd[n++] = {fds[0], POLLIN, 0};
+    if (fds[1] >= 0) idx_err = n, pfd[n++] = {fds[1], POLLIN, 0};
+    if (!exited_) idx_pid = n, pfd[n++] = {pidfd_ >= 0 ? pidfd_ : -1, POLLIN, 0};
+    if (sigfd_ >= 0) idx_sig = n, pfd[n++] = {sigfd_, POLLIN, 0};
+    // Without a pidfd (old kernels) we notice the exit by polling waitpid.
+    if (pidfd_ < 0 && !exited_) timeout_ms = std::min(timeout_ms, 50);
+    int rc = poll(pfd, n, timeout_ms);
+    if (rc < 0 && errno != EINTR) break;
+    for (int which : {0, 1}) {
+      int k = which == 0 ? idx_out : idx_err;
+      if (rc <= 0 || k < 0 || !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t got = read(fds[which], buf, sizeof buf);
+      if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (got <= 0) {
+        close(fds[which]);
+        fds[which] = -1;
+        continue;
+      }
+      if (which == 0) OnStdout(buf, static_cast<size_t>(got));
+      else OnStderr(buf, static_cast<size_t>(got));
+    }
+    if (rc > 0 && idx_sig >= 0 && (pfd[idx_sig].revents & POLLIN)) {
+      struct signalfd_siginfo si;
+      if (read(sigfd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+        // SIGUSR1 is `agent kill`; SIGTERM/SIGINT/SIGHUP mean someone wants the monitor gone:
+        // the agent goes with it, and the run is recorded as killed.
+        if (si.ssi_signo != SIGUSR1 || KillRequested(db_, run_.run_id)) Stop(StopReason::kKilled);
+      }
+    }
+    if (!exited_ && (idx_pid < 0 || pidfd_ < 0 || (rc > 0 && (pfd[idx_pid].revents & POLLIN)))) {
+      int status = 0;
+      pid_t w = waitpid(agent_.pid, &status, WNOHANG);
+      if (w == agent_.pid) {
+        exited_ = true;
+        exit_ = DecodeWaitStatus(status);
+        // What is left of the group (daemon children) goes now; SIGKILL follows after the grace.
+        if (GroupAlive(agent_.pid)) {
+          SignalGroup(agent_.pid, SIGTERM);
+          kill_at_ = Now() + plan_.kill_grace_ms * 1000;
+        }
+        drain_until_ = Now() + plan_.kill_grace_ms * 1000 + 1'000'000;
+      }
+    }
+    Tick();
+  }
+  if (GroupAlive(agent_.pid)) SignalGroup(agent_.pid, SIGKILL);
+  if (!line_.empty() && !skipping_line_) reader_->OnLine(line_);  // a last line without newline
+  for (int fd : fds)
+    if (fd >= 0) close(fd);
+  if (pidfd_ >= 0) close(pidfd_);
+  out_log_.Close();
+  err_log_.Close();
+}
+
+RunOutcome Supervisor::Outcome(Micros started_at) {
+  RunOutcome o;
+  o.ended_at = SystemClock().Now();
+  o.cost_cents = reader_->cost_cents();
+  o.turns = reader_->turns();
+  if (exit_.signaled()) o.term_signal = exit_.term_signal;
+  else o.exit_code = exit_.exit_code;
+  o.head_after = GitHead(run_.workspace);
+  switch (stop_) {
+    case StopReason::kKilled:
+      o.status = RunStatus::kKilled;
+      o.error = "killed on request";
+      return o;
+    case StopReason::kTimeout:
+      o.status = RunStatus::kTimeout;
+      o.error = "timed out after " + std::to_string(plan_.timeout_s) + " s";
+      return o;
+    case StopReason::kOverBudget:
+      o.status = RunStatus::kOverBudget;
+      o.error = "cost passed the limit of " + std::to_string(*plan_.max_cost_cents) + " cents";
+      return o;
+    case StopReason::kMaxIter:
+      o.status = RunStatus::kFailed;
+      o.error = "max iterations reached";
+      return o;
+    case StopReason::kNone:
+      break;
+  }
+  if (exit_.success()) {
+    if (reader_->error()) {
+      o.status = RunStatus::kFailed;
+      o.error = reader_->error();
+    } else if (run_.task_id && o.head_after == run_.head_before &&
+               AgentCommentedSince(db_, *run_.task_id, started_at)) {
+      o.status = RunStatus::kNeedsInput;
+    } else {
+      o.status = RunStatus::kDone;
+    }
+    return o;
+  }
+  o.status = RunStatus::kFailed;
+  std::string why = reader_->error().value_or("");
+  if (why.empty()) {
+    std::string tail = Trim(TailUtf8(err_tail_, 2000));
+    why = exit_.signaled() ? "agent killed by signal " + std::to_string(exit_.term_signal)
+                           : "agent exited with code " + std::to_string(exit_.exit_code);
+    if (!tail.empty()) why += ": " + SingleLine(tail);
+  }
+  o.error = why;
+  return o;
+}
+
+// Signals we take through a signalfd instead of dying of them.
+int BlockSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGUSR1, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+}  // namespace
+
+int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_fd) {
+  Handshake hs(handshake_fd);
+  int sigfd = BlockSignals();
+  auto db_or = OpenStore(paths);
+  if (!db_or.ok()) return hs.Send("error: " + db_or.message()), 1;
+  Db& db = **db_or;
+  pid_t self = getpid();
+  auto claimed = ClaimRunForMonitor(db, run_id, self, ProcessStartTime(self).value_or(0));
+  if (!claimed.ok()) return hs.Send("error: " + claimed.message()), 1;
+  RunRecord run = std::move(*claimed);
+  Micros now = SystemClock().Now();
+  auto fail = [&](const std::string& why) {
+    (void)FailRun(db, run_id, why, SystemClock().Now());
+    hs.Send("error: " + why);
+    return 1;
+  };
+  if (run.kill_requested) {
+    RunOutcome o;
+    o.status = RunStatus::kKilled;
+    o.error = "killed before it started";
+    o.ended_at = now;
+    (void)FinishRun(db, run_id, o);
+    return hs.Send("error: run was killed before it started"), 1;
+  }
+  auto config = Config::Load(paths.config());
+  if (!config.ok()) return fail(config.message());
+  auto pricing = PricingTable::FromConfig(*config);
+  if (!pricing.ok()) return fail(pricing.message());
+  auto plan = PlanLaunch(paths, *config, run, SelfExePath());
+  if (!plan.ok()) return fail(plan.message());
+  auto reader = MakeReader(plan->reader, *pricing, plan->model);
+  if (!reader) return fail("unknown output reader " + plan->reader);
+  if (Status s = MakeDirs(RunDir(paths, run_id)); !s.ok()) return fail(s.message());
+
+  run.head_before = GitHead(run.workspace);
+  SpawnOptions opts;
+  opts.argv = plan->argv;
+  opts.cwd = plan->cwd;
+  opts.env_set = plan->env;
+  if (!run.task_id) opts.env_unset.push_back("PIPELINE_TASK_ID");  // never inherit a caller's task
+  opts.new_process_group = true;
+  opts.stdout_mode = SpawnOptions::Out::kPipe;
+  opts.stderr_mode = SpawnOptions::Out::kPipe;
+  auto agent = Spawn(opts);
+  if (!agent.ok()) return fail(agent.message());
+
+  Micros started_at = SystemClock().Now();
+  Supervisor sup(db, run, *plan, std::move(reader), *agent, sigfd);
+  Status logs = sup.OpenLogs();
+  Status marked = MarkRunRunning(db, run_id, agent->pid, started_at, run.head_before, plan->profile);
+  if (!marked.ok() || !logs.ok()) {
+    SignalGroup(agent->pid, SIGKILL);
+    waitpid(agent->pid, nullptr, 0);
+    return fail(!marked.ok() ? marked.message() : logs.message());
+  }
+  hs.Send("ok");
+  sup.Loop();
+  RunOutcome outcome = sup.Outcome(started_at);
+  // The end is recorded before we exit: whoever watches our pid reads a terminal row.
+  Status finished = FinishRun(db, run_id, outcome);
+  return finished.ok() ? 0 : 1;
+}
+
+}  // namespace pipeline

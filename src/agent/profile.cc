@@ -1,0 +1,96 @@
+#include "agent/profile.h"
+
+#include "agent/output_reader.h"
+
+namespace pipeline {
+namespace {
+
+Profile BuiltIn(const std::string& name) {
+  Profile p;
+  p.name = name;
+  p.reader = "command";
+  if (name == "claude-code") {
+    p.reader = "claude-code";
+    p.command = {"claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose",
+                 "--permission-mode", "acceptEdits", "--allowedTools", "Bash,Edit,Write,Read,Glob,Grep",
+                 "--max-turns", "{max_iter}", "--model", "{model}"};
+  } else if (name == "codex") {
+    p.reader = "codex";
+    p.command = {"codex", "exec", "--json", "--full-auto", "--skip-git-repo-check", "-C", "{workspace}",
+                 "--model", "{model}", "{prompt}"};
+  }
+  return p;
+}
+
+// One pass over the element, so a value that itself contains "{run_id}" (a
+// prompt may) is never substituted again.
+std::string Substitute(const std::string& el, const Substitutions& subs) {
+  const std::pair<const char*, std::optional<std::string>> vars[] = {
+      {"{prompt_file}", subs.prompt_file},
+      {"{prompt}", subs.prompt},
+      {"{workspace}", subs.workspace},
+      {"{run_id}", subs.run_id},
+      {"{model}", subs.model},
+      {"{max_iter}", subs.max_iter ? std::optional<std::string>(std::to_string(*subs.max_iter)) : std::nullopt},
+  };
+  std::string out;
+  size_t i = 0;
+  while (i < el.size()) {
+    bool replaced = false;
+    if (el[i] == '{') {
+      for (const auto& [name, value] : vars) {
+        std::string_view n(name);
+        if (value && el.compare(i, n.size(), n) == 0) {
+          out += *value;
+          i += n.size();
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) out.push_back(el[i++]);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> DefaultProfileName(const Config& config) { return config.StringOr("agent.profile", "command"); }
+
+Result<Profile> LoadProfile(const Config& config, const std::string& name) {
+  bool builtin = name == "claude-code" || name == "codex" || name == "command";
+  std::string base = "profiles.\"" + name + "\"";
+  if (!builtin && !config.Has(base))
+    return InvalidArgument("unknown agent profile " + name + " (built-in: claude-code, codex, command; or add [profiles." +
+                           name + "] to " + config.origin() + ")");
+  Profile p = BuiltIn(name);
+  PL_ASSIGN_OR_RETURN(auto command, config.StringArray(base + ".command"));
+  if (command) p.command = *command;
+  PL_ASSIGN_OR_RETURN(auto reader, config.String(base + ".reader"));
+  if (reader) p.reader = *reader;
+  PL_ASSIGN_OR_RETURN(auto env, config.StringMap(base + ".env"));
+  if (env) p.env = *env;
+  if (!IsKnownReader(p.reader))
+    return InvalidArgument(config.origin() + ": profiles." + name + ".reader must be claude-code, codex or command");
+  if (p.command.empty() || p.command[0].empty())
+    return InvalidArgument("agent profile " + name + " has no command: set [profiles." + name +
+                           "] command = [\"prog\", \"{prompt_file}\"] in " + config.origin() +
+                           ", or choose another profile (agent.profile, or profile: in the prompt)");
+  return p;
+}
+
+std::vector<std::string> ExpandCommand(const std::vector<std::string>& tmpl, const Substitutions& subs) {
+  std::vector<std::string> out;
+  for (const std::string& el : tmpl) {
+    bool missing = (!subs.model && el.find("{model}") != std::string::npos) ||
+                   (!subs.max_iter && el.find("{max_iter}") != std::string::npos);
+    if (missing) {
+      if (!out.empty() && !out.back().empty() && out.back()[0] == '-') out.pop_back();
+      continue;
+    }
+    out.push_back(Substitute(el, subs));
+  }
+  return out;
+}
+
+}  // namespace pipeline
