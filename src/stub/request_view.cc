@@ -61,8 +61,11 @@ Result<RequestView> ReadAnthropicRequest(const json& body) {
       if (block.is_object() && block.contains("text") && block["text"].is_string())
         AppendText(&system, block["text"].get<std::string>());
   }
-  v.cwd = Between(system, "Primary working directory: ", "\n");
-  if (v.cwd.empty()) v.cwd = Between(system, "Working directory: ", "\n");
+  // Claude Code names its directory in an environment section, in the system
+  // prompt or in a reminder in the first user message (it varies by version).
+  std::string all = system + "\n" + v.user_text;
+  v.cwd = Between(all, "Primary working directory: ", "\n");
+  if (v.cwd.empty()) v.cwd = Between(all, "Working directory: ", "\n");
   return v;
 }
 
