@@ -105,9 +105,15 @@ class Runner {
   int PrintTasks(const Result<std::vector<Task>>& r) {
     if (!r.ok()) return Fail(r.error());
     if (o_.store.json) {
-      nlohmann::json arr = nlohmann::json::array();
-      for (const Task& t : *r) arr.push_back(TaskToJson(t));
-      PrintAsciiJson(arr);
+      // Written directly: a large backlog makes tens of thousands of objects.
+      std::string out = "[";
+      for (size_t i = 0; i < r->size(); ++i) {
+        if (i) out.push_back(',');
+        AppendTaskJsonText(&out, (*r)[i]);
+      }
+      out.append("]\n");
+      fwrite(out.data(), 1, out.size(), stdout);
+      fflush(stdout);
     } else {
       std::string out;
       for (const Task& t : *r) out += OneLine(t) + "\n";

@@ -14,7 +14,12 @@ namespace pipeline {
 namespace {
 
 // Output is ASCII (non-ASCII escaped as \uXXXX): readers under LANG=C decode it too.
-std::string Line(const Task& t) { return TaskToJson(t).dump(-1, ' ', /*ensure_ascii=*/true) + "\n"; }
+std::string Line(const Task& t) {
+  std::string s;
+  AppendTaskJsonText(&s, t);
+  s.push_back('\n');
+  return s;
+}
 
 std::optional<int64_t> SeqOfId(const std::string& id) {
   if (!StartsWith(id, "t-")) return std::nullopt;

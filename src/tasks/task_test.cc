@@ -137,3 +137,35 @@ TEST(TaskJsonTest, FromJsonRefusesBadValues) {
 
 }  // namespace
 }  // namespace pipeline
+
+namespace pipeline {
+namespace {
+
+std::string Text(const Task& t) {
+  std::string s;
+  AppendTaskJsonText(&s, t);
+  return s;
+}
+
+TEST(TaskJsonTextTest, MatchesTheLibraryDumpByteForByte) {
+  Task t = SampleTask();
+  EXPECT_EQ(Text(t), TaskToJson(t).dump(-1, ' ', true));
+  std::string every;
+  for (int c = 1; c < 0x80; ++c) every.push_back(static_cast<char>(c));
+  every += "\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80 \xef\xbf\xbf \xc2\x80";
+  t.title = every;
+  t.description = every + "\n" + every;
+  t.ns.reset();
+  t.parent.reset();
+  t.complexity.reset();
+  t.tags = {every, "/slash/"};
+  t.deps.clear();
+  t.comments.push_back({0, every, "system", 0});
+  EXPECT_EQ(Text(t), TaskToJson(t).dump(-1, ' ', true));
+  Task bare;
+  bare.id = "x";
+  EXPECT_EQ(Text(bare), TaskToJson(bare).dump(-1, ' ', true));
+}
+
+}  // namespace
+}  // namespace pipeline
