@@ -1,9 +1,59 @@
-#include "cli/commands.h"
+#include <cstdlib>
+#include <iostream>
+
 #include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "sched/demo_agent.h"
+#include "sched/demo_driver.h"
 
 namespace pipeline {
+namespace {
 
-// Placeholder until this subsystem lands.
-int DemoCommand(const Args&) { return UsageError("this command is unavailable in this build"); }
+const char* Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// `pipeline demo agent PROMPT_FILE`: the scripted agent the demo's profile
+// runs. Not listed in --help of `demo`: people run the demo, the demo runs this.
+int DemoAgentCommand(const Args& args) {
+  CLI::App app("The demo's scripted agent (stream-json on stdout)", "pipeline demo agent");
+  demo::DemoAgentOptions o;
+  app.add_option("prompt", o.prompt_path, "The prompt file the scheduler wrote")->required();
+  app.add_option("--base", o.base, "Branch to start again from after a merge conflict")->capture_default_str();
+  app.add_option("--workspace", o.workspace, "Checkout to work in (default: the current directory)");
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  o.task_id = Env("PIPELINE_TASK_ID");
+  o.author = Env("PIPELINE_AUTHOR");
+  auto r = demo::RunDemoAgent(RealProcessRunner(), o, std::cout);
+  std::cout.flush();
+  if (!r.ok()) return Fail(r.error());
+  return 0;
+}
+
+}  // namespace
+
+int DemoCommand(const Args& args) {
+  if (!args.empty() && args.front() == "agent") return DemoAgentCommand(Args(args.begin() + 1, args.end()));
+  CLI::App app(
+      "An offline end-to-end run: a sample project, a backlog of ten tasks in three domains, a scripted\n"
+      "agent, verification and integration, with a live view and a summary. Needs only sh and git.",
+      "pipeline demo");
+  demo::DemoOptions o;
+  bool no_watch = false;
+  app.add_option("--dir", o.dir, "Build the sample project here (new or empty; default: a temporary directory)");
+  app.add_flag("--keep", o.keep, "Keep the temporary directory afterwards");
+  app.add_flag("--no-watch", no_watch, "Plain progress lines instead of the live view");
+  app.add_option("--agent", o.agent, "Agent: command (the scripted agent that ships with pipeline)")
+      ->check(CLI::IsMember({"command"}))
+      ->capture_default_str();
+  app.add_option("--json-summary", o.json_summary, "Also write the summary as JSON to this file");
+  app.add_option("--timeout", o.timeout_s, "Stop after this many seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  o.watch = !no_watch;
+  return demo::RunDemo(o);
+}
 
 }  // namespace pipeline

@@ -25,10 +25,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-std::string Getenv(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
 
 // The value after "key:" on a frontmatter line, quotes removed.
 std::string FrontmatterValue(const std::string& prompt, const std::string& key) {
@@ -139,7 +135,7 @@ PromptFacts ReadPromptFacts(const std::string& prompt) {
     if (!original.empty() && original.front() == ':') original.erase(0, 1);
     for (const std::string& line : Split(original, '\n')) {
       std::string t = Trim(line);
-      if (!t.empty()) {
+      if (!t.empty() && !StartsWith(t, "```")) {
         f.feedback = t;
         break;
       }
@@ -232,7 +228,7 @@ Result<DemoAgentReport> RunDemoAgent(ProcessRunner& runner, const DemoAgentOptio
     if (!s.ok()) return fail(s.error());
   }
 
-  PL_RETURN_IF_ERROR(RunGit(runner, ws, {"add", "-A"}).status());
+  if (auto added = RunGit(runner, ws, {"add", "-A"}); !added.ok()) return fail(added.error());
   auto changes = RunGit(runner, ws, {"status", "--porcelain"});
   if (!changes.ok()) return fail(changes.error());
   if (changes->empty()) {
