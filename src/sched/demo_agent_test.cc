@@ -164,6 +164,10 @@ TEST_F(DemoAgentTest, ConflictFeedbackRedoesTheChangeOnTheNewBase) {
 }
 
 TEST_F(DemoAgentTest, AsksInsteadOfGuessingThenImplementsAfterTheAnswer) {
+  // pad builds on lib/strings.sh, which trim starts.
+  ASSERT_TRUE(ApplyOps(dir_.path(), FindDemoTask("trim")->ops).ok());
+  Git(dir_.path(), {"add", "-A"});
+  Git(dir_.path(), {"commit", "-qm", "trim"});
   std::string before = Head();
   // `true` stands in for `pipeline task comment`: it succeeds and changes nothing.
   AgentRun ask = Run(Prompt(dir_.path(), "t-3", "pad"), "/bin/true");
