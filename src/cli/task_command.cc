@@ -282,7 +282,11 @@ class Runner {
 }  // namespace
 
 int TaskCommand(const Args& args) {
+  // The review gate lives with the merge queue; `task approve|reject` is its
+  // natural spelling for a person reading a task list.
+  if (!args.empty() && (args[0] == "approve" || args[0] == "reject")) return ReviewCommand(args);
   CLI::App app("The task tracker (the seed's `task` protocol)", "pipeline task");
+  app.footer("Review gate: `pipeline task approve ID`, `pipeline task reject ID WHY`.");
   app.require_subcommand(1);
   Opts o;
   AddStoreFlags(app, &o.store);
