@@ -8,6 +8,7 @@
 #include <set>
 
 #include "testutil/testutil.h"
+#include "util/text.h"
 
 namespace pipeline::testing {
 namespace {
@@ -104,6 +105,21 @@ TEST(DemoEndToEnd, UnknownAgentIsAUsageError) {
   auto r = RunPipeline({"demo", "--no-watch", "--agent", "nope", "--dir", t / "x"});
   EXPECT_EQ(r.exit.exit_code, 2);
   EXPECT_FALSE(RunArgv({"test", "-e", t / "x"}).ok());
+}
+
+TEST(DemoEndToEnd, AgentWithAMissingPromptReportsAnError) {
+  TempDir t;
+  auto r = RunPipeline({"demo", "agent", t / "absent.md"}, t.path());
+  EXPECT_EQ(r.exit.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("pipeline: ", 0), 0u) << r.err;
+  // The stream still ends with a result line, marked as an error.
+  auto lines = Split(r.out, '\n');
+  ASSERT_GE(lines.size(), 2u) << r.out;
+  json last = json::parse(lines[lines.size() - 1].empty() ? lines[lines.size() - 2] : lines.back());
+  EXPECT_EQ(last["type"], "result");
+  EXPECT_TRUE(last["is_error"].get<bool>());
+  auto usage = RunPipeline({"demo", "agent"}, t.path());
+  EXPECT_EQ(usage.exit.exit_code, 2);
 }
 
 }  // namespace

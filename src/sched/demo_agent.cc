@@ -78,7 +78,7 @@ std::string CommitMessage(const DemoTaskSpec& spec, AgentAction action, const Pr
                           const std::string& base, const std::string& task_id) {
   std::string msg = spec.title;
   if (action == AgentAction::kFixed) {
-    msg = "Fix " + spec.title + "\n\nThe previous patchset was rejected";
+    msg = spec.title + ": fix the rejected patchset\n\nThe previous patchset was rejected";
     if (!facts.feedback.empty()) msg += ": " + TruncateUtf8(facts.feedback, 200);
     msg += ".";
   } else if (action == AgentAction::kRedone) {
