@@ -46,6 +46,7 @@ struct SchedulerOptions {
   std::string task_cmd, fund_cmd, agentd_cmd;  // all three set: external mode
   std::optional<std::string> parent, task_id;   // candidate filters
   int max_retries = 3;
+  int max_patchsets = 10;  // rejected patchsets (verify/integration) before needs-help
   int64_t max_task_cost_cents = 0;  // 0: no cap
   std::string base;                 // empty: the repository's current branch
   AfterRun after_run = AfterRun::kVerify;
@@ -58,6 +59,11 @@ struct SchedulerOptions {
   std::vector<DomainRule> domain_rules;
   VerifyConfig verify;
   bool review_required = false;  // [review] required: verified work stops at review
+  // scheduler.workspace = "worktree" (default): each task works in its own git
+  // worktree on branch pipeline/<id>. "shared": every run works in the
+  // repository itself, as the seed did (no git needed; for benchmarks and
+  // stores outside a repository; runs of different domains share files).
+  bool shared_workspace = false;
 
   int64_t MaxCostCents() const { return max_cost_cents ? *max_cost_cents : reserve_cents; }
   bool external() const { return !task_cmd.empty() || !fund_cmd.empty() || !agentd_cmd.empty(); }

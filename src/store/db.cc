@@ -1,6 +1,9 @@
 #include "store/db.h"
 
+#include <sys/stat.h>
 #include <time.h>
+
+#include <cstdio>
 
 #include <unordered_map>
 
@@ -47,6 +50,36 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create) {
     Status s = db->Exec(pragma);
     if (!s.ok()) return s.error();
   }
+  return db;
+}
+
+Result<std::unique_ptr<Db>> Db::OpenReadOnly(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return NotFound("cannot open store " + path + ": no such file");
+  bool wal = stat((path + "-wal").c_str(), &st) == 0;
+  // A URI, so the file name must be percent-encoded where it matters.
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char buf[4];
+      snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      uri += buf;
+    } else {
+      uri += c;
+    }
+  }
+  uri += wal ? "?mode=ro" : "?immutable=1";
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(uri.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    sqlite3_close(raw);
+    return IOError("cannot open store " + path + " read-only: " + msg);
+  }
+  std::unique_ptr<Db> db(new Db(raw, path));
+  db->cache_ = std::make_unique<Cache>();
+  sqlite3_busy_handler(raw, BusyHandler, nullptr);
+  sqlite3_extended_result_codes(raw, 1);
   return db;
 }
 

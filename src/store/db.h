@@ -23,6 +23,11 @@ class Db {
   // Opens (creating if asked) the database at path, in WAL mode with a short-
   // sleep busy handler, foreign keys on. ":memory:" gives a private database.
   static Result<std::unique_ptr<Db>> Open(const std::string& path, bool create);
+  // Opens an existing database for reading only, changing no file under its
+  // directory (for --dry-run and status): when no WAL file exists the file is
+  // opened immutable (SQLite would otherwise create -wal/-shm files); when
+  // one exists (a writer is active) it is read through it. No migration.
+  static Result<std::unique_ptr<Db>> OpenReadOnly(const std::string& path);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;

@@ -150,6 +150,29 @@ CREATE INDEX events_by_task ON events (task_id, id);
 
 INSERT INTO meta (key, value) VALUES ('next_task_seq', '1');
 )sql",
+      // v2: the scheduler's bookkeeping for runs it starts through an external
+      // `agentd` (--agentd-cmd). A row is written before `agentd run` (intent)
+      // and moved on after each external call, so a crash neither orphans a run
+      // nor records its spend twice. See docs/scheduler.md.
+      R"sql(
+CREATE TABLE external_runs (
+  run_id      TEXT PRIMARY KEY,
+  task_id     TEXT NOT NULL,
+  domain      TEXT NOT NULL,
+  namespace   TEXT,
+  state       TEXT NOT NULL
+              CHECK (state IN ('intent', 'running', 'ended', 'charging', 'charged', 'finished', 'start-failed')),
+  status      TEXT,                 -- agentd's final status
+  cost_cents  REAL NOT NULL DEFAULT 0,
+  error       TEXT,
+  spend_form  TEXT,                 -- which fund spend form recorded it (or 'failed')
+  created_at  INTEGER NOT NULL,
+  ended_at    INTEGER,
+  updated_at  INTEGER NOT NULL
+);
+CREATE INDEX external_runs_by_state ON external_runs (state, domain);
+CREATE INDEX external_runs_by_task ON external_runs (task_id, created_at);
+)sql",
   };
   return kMigrations;
 }

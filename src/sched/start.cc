@@ -1,0 +1,255 @@
+// Starting runs: choosing dev candidates for free slots, recording a run in
+// the same transaction as the claim and the budget hold, then (after the
+// commit) preparing its worktree and prompt and starting its monitor. A
+// failure after the commit undoes the claim in one transaction (seed W4).
+#include <unistd.h>
+
+#include "agent/launcher.h"
+#include "agent/run_store.h"
+#include "git/paths.h"
+#include "sched/prompt.h"
+#include "sched/scheduler.h"
+#include "util/files.h"
+#include "util/text.h"
+
+namespace pipeline {
+
+Status Scheduler::StartCandidates(StepResult* r) {
+  // Tasks without a namespace are never scheduled: say so once per task.
+  PL_ASSIGN_OR_RETURN(auto no_ns, ReadyWithoutNamespace(db_, 50));
+  for (const auto& id : no_ns) {
+    if (!reported_no_ns_.insert(id).second) continue;
+    Emit("skip", id, std::nullopt, "no namespace: the task has no domain and is not scheduled");
+    if (!dry_) PL_RETURN_IF_ERROR(AddEvent(db_, clock_.Now(), id, std::nullopt, "skip", "no namespace"));
+  }
+  int slots = options_.max_active - dev_total_;
+  // Simulated counts under dry-run, so the plan respects the limits.
+  std::map<std::string, int> planned;
+  std::set<std::string> excluded_domains = budget_refused_;
+  auto domain_full = [&](const std::string& d) {
+    return DevActive(d) + planned[d] >= options_.MaxActiveFor(d);
+  };
+  CandidateQuery q;
+  q.now = clock_.Now();
+  q.parent = options_.parent;
+  q.task_id = options_.task_id;
+  q.limit = 32;
+  auto exclude = [&]() {
+    q.excluded_namespaces.clear();
+    for (const auto& [ns, d] : domain_of_ns_)
+      if (excluded_domains.count(d) || domain_full(d)) q.excluded_namespaces.push_back(ns);
+  };
+  exclude();
+  if (slots <= 0) {
+    q.limit = 1;
+    PL_ASSIGN_OR_RETURN(auto waiting, CandidateBatch(db_, q));
+    r->more = r->more || !waiting.empty();
+    return Status::Ok();
+  }
+  while (slots > 0) {
+    PL_ASSIGN_OR_RETURN(auto batch, CandidateBatch(db_, q));
+    for (const auto& c : batch) {
+      q.after = std::make_pair(c.priority, c.seq);
+      auto it = domain_of_ns_.find(c.ns);
+      if (it == domain_of_ns_.end()) it = domain_of_ns_.emplace(c.ns, DomainFor(options_, c.ns)).first;
+      const std::string domain = it->second;
+      if (excluded_domains.count(domain)) continue;
+      if (domain_full(domain)) {
+        Emit("skip", c.id, std::nullopt, "domain busy: " + domain);
+        continue;
+      }
+      if (slots <= 0) {
+        r->more = true;
+        break;
+      }
+      std::string skip;
+      PL_ASSIGN_OR_RETURN(bool started, StartDev(c, domain, &skip));
+      if (started) {
+        --slots;
+        ++r->started;
+        if (dry_) ++planned[domain];
+        continue;
+      }
+      Emit("skip", c.id, std::nullopt, skip);
+      if (StartsWith(skip, "no budget")) {
+        excluded_domains.insert(domain);
+        if (!dry_) budget_refused_.insert(domain);
+      }
+    }
+    if (static_cast<int>(batch.size()) < q.limit) break;
+    exclude();
+  }
+  return Status::Ok();
+}
+
+Result<bool> Scheduler::StartDev(const Candidate& c, const std::string& domain, std::string* skip) {
+  std::string workspace = WorkspaceFor(c.id);
+  if (workspace.empty()) {
+    *skip = "task id cannot name a worktree: " + c.id;
+    return false;
+  }
+  if (dry_) {
+    PL_ASSIGN_OR_RETURN(DomainReport rep, ledger_.Check(domain));
+    if (rep.overrun_blocked || rep.remaining_cents < options_.reserve_cents) {
+      *skip = "no budget in " + domain + " (remaining " + std::to_string(rep.remaining_cents) + "c, need " +
+              std::to_string(options_.reserve_cents) + "c)";
+      return false;
+    }
+    Emit("would-start", c.id, std::nullopt, "domain=" + domain + " namespace=" + c.ns);
+    return true;
+  }
+  PL_ASSIGN_OR_RETURN(Task task, tasks_.Get(c.id));
+  std::string run_id = NewRunId(domain, c.id);
+  std::string prompt_path = JoinPath(paths_.prompts_dir(), run_id + ".md");
+  Status tx = db_.Write([&]() -> Status {
+    Status claimed = tasks_.Claim(c.id, TaskStatus::kOpen, TaskStatus::kInProgress);
+    if (!claimed.ok()) {
+      *skip = "not claimable: " + claimed.message();
+      return claimed;
+    }
+    Status held = ledger_.Reserve(domain, run_id, c.id, options_.reserve_cents);
+    if (!held.ok()) {
+      *skip = held.kind() == ErrorKind::kRefused ? "no budget in " + domain + ": " + held.message()
+                                                 : "budget hold failed: " + held.message();
+      return held;
+    }
+    RunSpec spec;
+    spec.run_id = run_id;
+    spec.task_id = c.id;
+    spec.domain = domain;
+    spec.phase = "dev";
+    spec.patchset = task.patchset;
+    spec.profile = options_.profile;
+    spec.prompt_path = prompt_path;
+    spec.workspace = workspace;
+    spec.timeout_s = options_.timeout_s;
+    spec.max_cost_cents = options_.MaxCostCents();
+    spec.max_iter = options_.max_iter;
+    spec.model = options_.model;
+    PL_RETURN_IF_ERROR(InsertRun(db_, spec, clock_));
+    return AddEvent(db_, clock_.Now(), c.id, run_id, "start", "domain=" + domain);
+  });
+  if (!tx.ok()) {
+    if (skip->empty()) return tx.error();  // the store failed
+    return false;
+  }
+  Track(run_id, c.id, domain, "dev", 0, false);
+  // After the commit: worktree, prompt, monitor. Any failure undoes the claim.
+  std::string why;
+  if (!options_.shared_workspace) {
+    auto wt = git_ ? git_->EnsureWorktree(paths_, c.id, base_) : Result<std::string>(Unavailable("no git"));
+    if (!wt.ok()) why = "worktree: " + wt.message();
+  }
+  if (why.empty()) {
+    PromptInput in;
+    in.toolchain = options_.toolchain;
+    in.workspace = workspace;
+    in.run_id = run_id;
+    in.task_id = c.id;
+    in.provider = options_.provider;
+    in.model = options_.model;
+    in.max_iter = options_.max_iter;
+    in.max_cost_cents = options_.MaxCostCents();
+    in.title = task.title;
+    in.description = task.description;
+    in.domain = domain;
+    in.ns = task.ns.value_or("");
+    in.patchset = task.patchset;
+    for (const auto& cm : task.comments) in.comments.push_back({cm.author, cm.text});
+    in.feedback = task.feedback;
+    Status checked = CheckFrontmatterValue("workspace", workspace);
+    Status written = checked.ok() ? MakeDirs(paths_.prompts_dir()) : checked;
+    if (written.ok()) written = WriteFileAtomic(prompt_path, RenderDevPrompt(in));
+    if (!written.ok()) why = "prompt: " + written.message();
+  }
+  if (!why.empty()) {
+    (void)FailStart(run_id, c.id, "dev", why);
+    return true;  // the slot was used (and given back); the failure is recorded
+  }
+  LaunchRecorded(run_id, c.id, domain, "dev");
+  return true;
+}
+
+void Scheduler::LaunchRecorded(const std::string& run_id, const std::string& task_id, const std::string& domain,
+                               const std::string& phase) {
+  Track(run_id, task_id, domain, phase, 0, false);
+  auto pid = StartMonitor(paths_, run_id, env_.self_exe);
+  if (!pid.ok()) {
+    (void)FailStart(run_id, task_id, phase, "monitor: " + pid.message());
+    return;
+  }
+  // Re-track with the monitor's pid and a pidfd on it.
+  Untrack(run_id);
+  Track(run_id, task_id, domain, phase, *pid, true);
+  Emit("started", task_id, run_id, phase + " domain=" + domain);
+  if (phase == "dev")
+    (void)Comment(task_id, "Pipeline scheduler: started run=" + run_id + " domain=" + domain);
+}
+
+Status Scheduler::FailStart(const std::string& run_id, const std::string& task_id, const std::string& phase,
+                            const std::string& why) {
+  Emit("error", task_id, run_id, "could not start " + phase + " run: " + why);
+  Status s = db_.Write([&]() -> Status {
+    Micros now = clock_.Now();
+    Status failed = FailRun(db_, run_id, why, now);
+    if (!failed.ok() && failed.kind() == ErrorKind::kIO) return failed;
+    PL_ASSIGN_OR_RETURN(bool mine, MarkHarvested(db_, run_id, now));
+    if (!mine) return Status::Ok();
+    Status rel = ledger_.Release(run_id);
+    if (!rel.ok() && rel.kind() != ErrorKind::kNotFound) return rel;
+    PL_RETURN_IF_ERROR(AddEvent(db_, now, task_id, run_id, "failure", "could not start: " + why));
+    if (phase == "integrate") {
+      integrate_not_before_ = now + options_.integrate_retry_s * 1'000'000;
+      NoteWake(integrate_not_before_);
+      return Comment(task_id, "Pipeline scheduler: could not start integration run " + run_id + ": " + why);
+    }
+    if (phase == "verify") {
+      PL_ASSIGN_OR_RETURN(bool moved, MoveTaskForRetry(db_, task_id, "in-progress", "needs-help", 0, 0, now));
+      if (moved) PL_RETURN_IF_ERROR(Comment(task_id, "Pipeline: verification could not start: " + why + "; needs help"));
+      return Status::Ok();
+    }
+    Stmt& q = db_.Cached("SELECT retries FROM tasks WHERE id = ?");
+    q.BindAll(task_id);
+    PL_ASSIGN_OR_RETURN(bool row, q.Step());
+    int64_t retries = row ? q.Int(0) : 0;
+    q.Reset();
+    PL_ASSIGN_OR_RETURN(double cost, TaskCostCents(db_, task_id));
+    Decision d = DecideFailure(options_, retries, cost, now, "could not start run " + run_id + ": " + why);
+    return ApplyFailure(task_id, d, run_id);
+  });
+  Untrack(run_id);
+  return s;
+}
+
+Result<std::optional<std::string>> Scheduler::RecordVerifyRun(const std::string& task_id, const std::string& domain,
+                                                              int64_t patchset) {
+  const auto& cmd = options_.VerifyCommandFor(domain);
+  if (cmd.empty()) return std::optional<std::string>();
+  RunSpec spec;
+  spec.run_id = NewRunId("verify", task_id);
+  spec.task_id = task_id;
+  spec.domain = domain;
+  spec.phase = "verify";
+  spec.patchset = patchset;
+  spec.workspace = WorkspaceFor(task_id);
+  spec.argv = cmd;
+  spec.timeout_s = options_.verify.timeout_s;
+  PL_RETURN_IF_ERROR(InsertRun(db_, spec, clock_));
+  PL_RETURN_IF_ERROR(AddEvent(db_, clock_.Now(), task_id, spec.run_id, "verify", "verify run recorded"));
+  return std::optional<std::string>(spec.run_id);
+}
+
+Result<std::string> Scheduler::RecordIntegrateRun(const std::string& task_id, int64_t patchset) {
+  RunSpec spec;
+  spec.run_id = NewRunId("integrate", task_id);
+  spec.task_id = task_id;
+  spec.phase = "integrate";
+  spec.patchset = patchset;
+  spec.workspace = paths_.repo();
+  spec.argv = {env_.self_exe, "integrate-task", task_id, "--base", base_, "--root", paths_.root};
+  PL_RETURN_IF_ERROR(InsertRun(db_, spec, clock_));
+  PL_RETURN_IF_ERROR(AddEvent(db_, clock_.Now(), task_id, spec.run_id, "integrate", "integration run recorded"));
+  return spec.run_id;
+}
+
+}  // namespace pipeline

@@ -1,0 +1,51 @@
+// The task state machine's decisions, as pure functions of what a run
+// reported and the task's history: which status comes next, what the retry
+// counter and back-off become, and what to say. The scheduler applies the
+// decision in one transaction; keeping the decision here lets the rules be
+// tested without processes or a store.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "agent/run_record.h"
+#include "sched/scheduler_options.h"
+#include "util/clock.h"
+
+namespace pipeline {
+
+enum class NextStep {
+  kVerify,          // dev run committed: verify it
+  kPromote,         // to verified (or review): verification passed or was skipped
+  kReview,          // --after-run review: every finished dev run goes to review
+  kNeedsHelp,       // a person must look: a question, or the caps were reached
+  kRetry,           // back to open with back-off, counted as a failure
+  kRetryUncounted,  // back to open at once (the run never started)
+  kReject,          // back to open as a new patchset, with feedback
+};
+
+const char* NextStepName(NextStep s);
+
+struct Decision {
+  NextStep next = NextStep::kRetry;
+  std::string reason;      // one line, for the comment and the event
+  int64_t retries = 0;     // the task's retry counter after the decision
+  Micros not_before = 0;   // for kRetry
+};
+
+struct DevRunFacts {
+  RunStatus status = RunStatus::kFailed;
+  bool has_commit = false;
+  bool never_started = false;     // error "never started": the scheduler died before starting it
+  int64_t retries = 0;            // the task's counter before this run
+  double task_cost_cents = 0;     // every run of the task so far, this one included
+  Micros now = 0;
+};
+
+Decision DecideAfterDev(const SchedulerOptions& o, const DevRunFacts& f);
+
+// The failure branch alone (also used when a run could not be started).
+Decision DecideFailure(const SchedulerOptions& o, int64_t retries, double task_cost_cents, Micros now,
+                       const std::string& why);
+
+}  // namespace pipeline
