@@ -1,6 +1,7 @@
 #include "sched/demo_driver.h"
 
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -30,6 +31,11 @@ namespace {
 
 constexpr int kMaxWaitMs = 100;     // the view is redrawn at least this often
 constexpr int kIdleRoundsToStop = 3;  // Steps with nothing running or startable before giving up
+
+// Ctrl-C stops the demo between Steps, so it can stop its runs and still
+// print where things stood (rather than leaving agents running unseen).
+volatile sig_atomic_t g_interrupted = 0;
+void OnInterrupt(int) { g_interrupted = 1; }
 
 std::string TomlString(const std::string& s) { return nlohmann::json(s).dump(); }
 
@@ -298,7 +304,16 @@ int RunDemo(const DemoOptions& opts) {
   facts.key_of_task = *key_of;
   std::string error;
   int idle_rounds = 0;
+  struct sigaction sa{}, old_int{}, old_term{};
+  sa.sa_handler = OnInterrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
   while (true) {
+    if (g_interrupted) {
+      error = "interrupted";
+      break;
+    }
     auto step = sched.Step();
     if (!step.ok()) {
       error = "scheduler: " + step.message();
@@ -326,6 +341,8 @@ int RunDemo(const DemoOptions& opts) {
     Wait(sched, step->next_wake);
   }
   view.Finish();
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
   // Whatever still runs (a time limit or an error) is stopped: a demo leaves nothing behind.
   for (const auto& [id, run] : sched.active()) (void)RequestKill(**db, paths, id);
 

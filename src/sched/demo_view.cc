@@ -1,6 +1,8 @@
 #include "sched/demo_view.h"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 namespace pipeline::demo {
 namespace {
@@ -104,6 +106,12 @@ void ProgressView::Draw(double elapsed_s, const ViewState& s) {
   lines.push_back("");
   lines.push_back("recent events:");
   for (const auto& e : recent_) lines.push_back("  " + e);
+  // A frame taller than the terminal would scroll, and moving up could no
+  // longer reach its top: keep to the window (the events are cut first).
+  winsize ws{};
+  if (ioctl(fileno(out_), TIOCGWINSZ, &ws) == 0 && ws.ws_row > 2 && lines.size() >= ws.ws_row) {
+    lines.resize(ws.ws_row - 1);
+  }
   // Back to the top of the previous frame, clear it, draw the new one.
   std::string frame;
   if (drawn_lines_ > 0) frame += fmt::format("\x1b[{}F\x1b[J", drawn_lines_);
