@@ -147,11 +147,15 @@ int RunCommand(const Args& args) {
     auto r = sched.Step();
     if (!r.ok()) return Fail(r.error());
     if (options->dry_run) fprintf(stdout, "dry run: nothing was changed\n");
+    else sched.WaitForClaims(10'000'000);
     return 0;
   }
   LoopOptions lo;
   lo.until_idle = options->until_idle;
-  Status s = RunLoop(sched, *db, *paths, lo, nullptr);
+  Status s = RunLoop(sched, *db, *paths, lo, nullptr, [&](const Status& err) {
+    LogEvent(stderr, SchedEvent{SystemClock().Now(), "error", std::nullopt, std::nullopt, "step failed: " + err.message()});
+  });
+  sched.WaitForClaims(10'000'000);
   if (!s.ok()) return Fail(s);
   return 0;
 }

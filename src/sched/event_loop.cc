@@ -35,7 +35,8 @@ void Drain(int fd) {
 }  // namespace
 
 Status RunLoop(Scheduler& sched, Db& db, const RootPaths& paths, const LoopOptions& o,
-               const std::function<void(const StepResult&)>& after_step) {
+               const std::function<void(const StepResult&)>& after_step,
+               const std::function<void(const Status&)>& on_error) {
   int sigfd = BlockStopSignals();
   int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (ino >= 0 && inotify_add_watch(ino, paths.root.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0) {
@@ -48,14 +49,25 @@ Status RunLoop(Scheduler& sched, Db& db, const RootPaths& paths, const LoopOptio
   Micros last_step = 0;
   const Micros fallback = static_cast<Micros>(o.fallback_poll_s * 1e6);
   std::optional<Micros> next_wake;
+  constexpr int kMaxFailedSteps = 5;
+  int failed_steps = 0;
   while (true) {
     if (step_now) {
       auto r = sched.Step();
       last_step = SystemClock().MonotonicNow();
       if (!r.ok()) {
-        result = r.status();
-        break;
+        // A failing step (the store busy beyond its timeout, git failing)
+        // must not end the scheduler: retry shortly, give up only when it
+        // keeps failing.
+        if (++failed_steps >= kMaxFailedSteps) {
+          result = r.status();
+          break;
+        }
+        if (on_error) on_error(r.status());
+        usleep(200'000);
+        continue;
       }
+      failed_steps = 0;
       seen_version = db.DataVersion();
       next_wake = r->next_wake;
       if (after_step) after_step(*r);

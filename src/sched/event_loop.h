@@ -22,8 +22,11 @@ struct LoopOptions {
 };
 
 // REQUIRES: scheduler.Recover() succeeded. after_step may be null.
+// A failed step is reported to on_error and retried after 200 ms; five
+// failures in a row end the loop with the last error.
 Status RunLoop(Scheduler& scheduler, Db& db, const RootPaths& paths, const LoopOptions& options,
-               const std::function<void(const StepResult&)>& after_step);
+               const std::function<void(const StepResult&)>& after_step,
+               const std::function<void(const Status&)>& on_error = nullptr);
 
 // Blocks SIGINT and SIGTERM for the calling thread and returns a signalfd
 // for them (-1 on failure). Called before any thread or child is started.

@@ -21,16 +21,7 @@ Status Scheduler::Recover() {
   }
   Micros now = clock_.Now();
   if (!dry_) {
-    // Runs recorded but never handed to a monitor: only this process starts
-    // scheduler runs and it holds the lock, so nobody else will start them.
-    // (A monitor that is just starting loses its compare-and-set claim.)
-    PL_RETURN_IF_ERROR(db_.Write([&]() -> Status {
-      Stmt& s = db_.Cached(
-          "UPDATE runs SET status = 'failed', error = 'never started', ended_at = ? "
-          "WHERE status = 'starting' AND monitor_pid IS NULL AND substr(run_id, 1, 9) = 'pipeline-'");
-      s.BindAll(now);
-      return s.Run();
-    }));
+    PL_RETURN_IF_ERROR(FailUnclaimedRuns());
     PL_RETURN_IF_ERROR(ReapDeadMonitors(db_, clock_).status());
   }
   // Adopt the live runs: their monitors outlived the previous scheduler.
@@ -69,7 +60,9 @@ Status Scheduler::Recover() {
   }
   // Worktrees of finished or unknown tasks.
   if (git_) {
-    PL_ASSIGN_OR_RETURN(auto wts, git_->ListTaskWorktrees(paths_));
+    auto listed = git_->ListTaskWorktrees(paths_);
+    if (!listed.ok()) Emit("error", std::nullopt, std::nullopt, "listing worktrees: " + listed.message());
+    std::vector<std::string> wts = listed.ok() ? *listed : std::vector<std::string>();
     for (const auto& id : wts) {
       PL_ASSIGN_OR_RETURN(auto status, TaskStatusOf(db_, id));
       if (status && *status != "done") continue;

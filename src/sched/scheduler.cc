@@ -105,6 +105,32 @@ void Scheduler::OnMonitorExit(const std::string& run_id) {
   if (a.our_child && a.monitor_pid > 0 && waitpid(a.monitor_pid, nullptr, WNOHANG) == a.monitor_pid)
     a.our_child = false;
   monitor_exited_ = true;
+  exited_.push_back(run_id);
+}
+
+Status Scheduler::FailUnclaimedRuns() {
+  return db_.Write([&]() -> Status {
+    Micros now = clock_.Now();
+    Stmt& s = db_.Cached(
+        "UPDATE runs SET status = 'failed', error = 'never started', ended_at = ? "
+        "WHERE status = 'starting' AND monitor_pid IS NULL AND created_at < ? "
+        "AND substr(run_id, 1, 9) = 'pipeline-'");
+    s.BindAll(now, now - kClaimGrace);
+    return s.Run();
+  });
+}
+
+void Scheduler::WaitForClaims(Micros timeout) {
+  Micros deadline = SystemClock().MonotonicNow() + timeout;
+  for (const auto& [id, a] : active_) {
+    if (!a.our_child) continue;
+    while (SystemClock().MonotonicNow() < deadline) {
+      auto run = GetRun(db_, id);
+      if (!run.ok() || run->monitor_pid != 0 || IsTerminal(run->status)) break;
+      if (waitpid(a.monitor_pid, nullptr, WNOHANG) == a.monitor_pid) break;
+      usleep(2000);
+    }
+  }
 }
 
 Result<StepResult> Scheduler::Step() {
@@ -118,6 +144,28 @@ Result<StepResult> Scheduler::Step() {
   }
   for (auto it = zombies_.begin(); it != zombies_.end();)
     it = waitpid(*it, nullptr, WNOHANG) != 0 ? zombies_.erase(it) : it + 1;
+  if (!dry_) {
+    // A monitor that exited without claiming its run (it could not start):
+    // fail the row now rather than waiting for the never-started timeout.
+    for (const auto& id : exited_) {
+      auto run = GetRun(db_, id);
+      if (run.ok() && run->status == RunStatus::kStarting && run->monitor_pid == 0)
+        (void)FailRun(db_, id, "the monitor exited before starting the agent", clock_.Now());
+    }
+  }
+  exited_.clear();
+  if (!dry_ && !active_.empty()) {
+    PL_RETURN_IF_ERROR(FailUnclaimedRuns());
+    // Adopted runs whose monitor had not claimed them yet: watch the monitor now.
+    for (auto& [id, a] : active_) {
+      if (a.monitor_pid != 0 || a.our_child) continue;
+      auto run = GetRun(db_, id);
+      if (run.ok() && run->monitor_pid > 0) {
+        a.monitor_pid = run->monitor_pid;
+        a.pidfd = PidfdOpen(a.monitor_pid);
+      }
+    }
+  }
   if (!dry_ && (monitor_exited_ || !active_.empty())) {
     monitor_exited_ = false;
     PL_RETURN_IF_ERROR(ReapDeadMonitors(db_, clock_).status());

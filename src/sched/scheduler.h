@@ -80,6 +80,10 @@ class Scheduler {
   // of them exited (closes its pidfd, reaps our child).
   const std::map<std::string, ActiveRun>& active() const { return active_; }
   void OnMonitorExit(const std::string& run_id);
+  // Waits (at most timeout) until every monitor this process started has
+  // claimed its run or exited; called before exiting, so the next scheduler
+  // finds claimed runs to adopt instead of young unclaimed ones.
+  void WaitForClaims(Micros timeout);
 
   const SchedulerOptions& options() const { return options_; }
   const std::string& base() const { return base_; }
@@ -92,6 +96,12 @@ class Scheduler {
   Status HarvestVerify(const RunRecord& run, StepResult* r);
   Status HarvestIntegrate(const RunRecord& run, StepResult* r);
   Status ReopenAnswered(StepResult* r);
+  // Runs recorded but not claimed by a monitor within kClaimGrace: the
+  // scheduler died before starting their monitor, or the monitor died
+  // before claiming. Only this process starts scheduler runs and it holds
+  // the lock; a monitor that is just late loses its compare-and-set claim.
+  Status FailUnclaimedRuns();
+  static constexpr Micros kClaimGrace = 5'000'000;
   Status FeedIntegration(StepResult* r);
   Status StartCandidates(StepResult* r);
   // Starts a dev run for a ready task. False (with the reason in *skip)
@@ -153,6 +163,7 @@ class Scheduler {
   std::vector<pid_t> zombies_;                // exited-or-exiting monitors to reap
   int64_t data_version_ = -1;
   bool monitor_exited_ = false;
+  std::vector<std::string> exited_;  // runs whose monitor exited since the last step
 };
 
 }  // namespace pipeline

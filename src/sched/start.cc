@@ -4,7 +4,7 @@
 // failure after the commit undoes the claim in one transaction (seed W4).
 #include <unistd.h>
 
-#include "agent/launcher.h"
+#include "proc/process.h"
 #include "agent/run_store.h"
 #include "git/paths.h"
 #include "sched/prompt.h"
@@ -173,14 +173,22 @@ Result<bool> Scheduler::StartDev(const Candidate& c, const std::string& domain, 
 void Scheduler::LaunchRecorded(const std::string& run_id, const std::string& task_id, const std::string& domain,
                                const std::string& phase) {
   Track(run_id, task_id, domain, phase, 0, false);
-  auto pid = StartMonitor(paths_, run_id, env_.self_exe);
-  if (!pid.ok()) {
-    (void)FailStart(run_id, task_id, phase, "monitor: " + pid.message());
+  // The monitor (`pipeline agent __monitor`, see agent/monitor.h) is started
+  // without waiting for its handshake: starts do not queue behind each
+  // other's process start-up, and the pidfd tells us when it is over. A
+  // monitor that exits before claiming its run is noticed in Step.
+  SpawnOptions o;
+  o.argv = {env_.self_exe, "agent", "__monitor", run_id, "--root", paths_.root};
+  o.new_session = true;  // no terminal, no process group of ours: it outlives us
+  o.stdout_mode = SpawnOptions::Out::kNull;
+  o.stderr_mode = SpawnOptions::Out::kNull;
+  auto spawned = Spawn(o);
+  if (!spawned.ok()) {
+    (void)FailStart(run_id, task_id, phase, "monitor: " + spawned.message());
     return;
   }
-  // Re-track with the monitor's pid and a pidfd on it.
   Untrack(run_id);
-  Track(run_id, task_id, domain, phase, *pid, true);
+  Track(run_id, task_id, domain, phase, spawned->pid, true);
   Emit("started", task_id, run_id, phase + " domain=" + domain);
   if (phase == "dev")
     (void)Comment(task_id, "Pipeline scheduler: started run=" + run_id + " domain=" + domain);
