@@ -20,6 +20,16 @@ const char* DefaultConfigText() {
 # max_task_cost_cents = 0 # cumulative cost per task before needs-help (0: no cap)
 # backoff_base_s = 30     # back-off after a failure: min(600, base * 2^retries)
 # interval_s = 60         # fallback poll, only for external task/fund/agentd backends
+# max_cost_cents = 300    # a run is stopped past this (default: reserve_cents)
+# max_patchsets = 10      # rejected patchsets (verify/integration) before needs-help
+# domain_max_active = 1   # dev runs at once per domain ([domains."<d>"] max_active overrides)
+# integrate_retry_s = 5   # merge-queue retry after "waiting" or a crashed worker
+# external_timeout_s = 30 # deadline of every call to an external task/fund/agentd
+# after_run = "verify"    # or "review": every finished dev run goes to review (the seed's way)
+# workspace = "worktree"  # or "shared": runs work in the repository itself (no git needed)
+# base = ""               # branch to integrate into (default: the current branch)
+# profile = ""            # agent profile of dev runs (default: agent.profile)
+# toolchain = "haskell"   # prompt frontmatter
 
 [agent]
 # profile = "command"     # profile used when a prompt's frontmatter names none
