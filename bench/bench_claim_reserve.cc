@@ -36,7 +36,7 @@ struct Fixture {
       return Status::Ok();
     });
     Ledger ledger(*db, SystemClock(), 0);
-    for (int d = 0; d < 8; ++d) (void)ledger.SetBudget("Omni/D" + std::to_string(d) + ".hs", int64_t{1} << 50);
+    for (int d = 0; d < 8; ++d) (void)ledger.SetBudget("Omni/D" + std::to_string(d) + ".hs", int64_t{100000000000000});
   }
 };
 

@@ -173,6 +173,12 @@ CREATE TABLE external_runs (
 CREATE INDEX external_runs_by_state ON external_runs (state, domain);
 CREATE INDEX external_runs_by_task ON external_runs (task_id, created_at);
 )sql",
+      // v3: covering indexes for the ledger's per-domain sums, so a reserve or
+      // a check reads the index only, however many holds and spends a domain has.
+      R"sql(
+CREATE INDEX holds_by_domain_cents ON holds (domain, state, cents);
+CREATE INDEX ledger_by_domain_cents ON ledger (domain, kind, cents);
+)sql",
   };
   return kMigrations;
 }
