@@ -119,7 +119,9 @@ TEST(LedgerCrashTest, KillNineMidBatchLeavesAConsistentStore) {
     int64_t excess = One(db, "SELECT COALESCE(SUM(MAX(0, l.cents - h.cents)), 0) FROM holds h JOIN ledger l "
                              "ON l.run_id = h.run_id AND l.kind = 'spend'");
     EXPECT_LE(spent + held, kBudget + excess) << "round " << round;
-    if (round == 5) EXPECT_GT(One(db, "SELECT COUNT(*) FROM holds"), 0) << "the writer never committed";
+    if (round == 5) {
+      EXPECT_GT(One(db, "SELECT COUNT(*) FROM holds"), 0) << "the writer never committed";
+    }
   }
   (void)RemoveAll(tmpl);
 }
