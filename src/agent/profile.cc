@@ -11,13 +11,21 @@ Profile BuiltIn(const std::string& name) {
   p.reader = "command";
   if (name == "claude-code") {
     p.reader = "claude-code";
+    // Checked against Claude Code 2.1.332: --dangerously-skip-permissions is
+    // refused as root, while acceptEdits with these allowed tools runs Bash,
+    // Edit, Write and Read without asking. Without --model it picks its own
+    // default, so a run without a model simply omits the option.
     p.command = {"claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose",
-                 "--permission-mode", "acceptEdits", "--allowedTools", "Bash,Edit,Write,Read,Glob,Grep",
+                 "--permission-mode", "acceptEdits", "--allowedTools", "Bash Edit Write Read",
                  "--max-turns", "{max_iter}", "--model", "{model}"};
   } else if (name == "codex") {
     p.reader = "codex";
-    p.command = {"codex", "exec", "--json", "--full-auto", "--skip-git-repo-check", "-C", "{workspace}",
-                 "--model", "{model}", "{prompt}"};
+    // Checked against Codex 0.169.0: the workspace-write sandbox keeps .git
+    // read-only, so the agent could not commit; the run's worktree is the
+    // boundary instead. The provider (account, base URL) is the user's own
+    // Codex configuration (CODEX_HOME/config.toml), not ours to choose.
+    p.command = {"codex", "exec", "--json", "--skip-git-repo-check", "--sandbox", "danger-full-access",
+                 "-m", "{model}", "{prompt}"};
   }
   return p;
 }
