@@ -18,7 +18,7 @@ bench: build
 	scripts/bench.sh $(BUILD)
 
 install: build
-	cmake --install $(BUILD)
+	cmake --install $(BUILD) --strip
 
 clean:
 	rm -rf $(BUILD) build-asan
