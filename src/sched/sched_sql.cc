@@ -31,14 +31,7 @@ Result<std::vector<std::string>> UnharvestedEndedRuns(Db& db) {
   Stmt& s = db.Cached(
       "SELECT run_id FROM runs WHERE harvested_at IS NULL AND status NOT IN ('starting', 'running') "
       "AND substr(run_id, 1, 9) = 'pipeline-' ORDER BY created_at, run_id");
-  std::vector<std::string> out;
-  while (true) {
-    PL_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(s.Text(0));
-  }
-  s.Reset();
-  return out;
+  return s.TextColumn();
 }
 
 Result<std::optional<std::string>> TaskStatusOf(Db& db, const std::string& task_id) {
@@ -122,14 +115,7 @@ Result<std::vector<std::string>> ReadyWithoutNamespace(Db& db, int limit) {
   Stmt& s = db.Cached(
       "SELECT id FROM tasks WHERE status = 'open' AND type = 'work' AND namespace IS NULL ORDER BY seq LIMIT ?");
   s.BindAll(static_cast<int64_t>(limit));
-  std::vector<std::string> out;
-  while (true) {
-    PL_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(s.Text(0));
-  }
-  s.Reset();
-  return out;
+  return s.TextColumn();
 }
 
 Result<std::vector<std::string>> AnsweredNeedsHelp(Db& db) {
@@ -139,14 +125,7 @@ Result<std::vector<std::string>> AnsweredNeedsHelp(Db& db) {
       "AND EXISTS (SELECT 1 FROM comments c WHERE c.task_id = t.id AND c.author = 'human' "
       "  AND c.created_at > (SELECT MAX(IFNULL(r.ended_at, r.created_at)) FROM runs r WHERE r.task_id = t.id)) "
       "ORDER BY t.seq");
-  std::vector<std::string> out;
-  while (true) {
-    PL_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(s.Text(0));
-  }
-  s.Reset();
-  return out;
+  return s.TextColumn();
 }
 
 Result<std::vector<std::string>> VerifiedTasks(Db& db, const std::optional<std::string>& parent,

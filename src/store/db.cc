@@ -230,6 +230,17 @@ Status Stmt::Run() {
   return Status::Ok();
 }
 
+Result<std::vector<std::string>> Stmt::TextColumn() {
+  std::vector<std::string> out;
+  while (true) {
+    PL_ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) break;
+    out.push_back(Text(0));
+  }
+  sqlite3_reset(s_);
+  return out;
+}
+
 void Stmt::Reset() {
   sqlite3_reset(s_);
   sqlite3_clear_bindings(s_);

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/status.h"
 
@@ -95,6 +96,8 @@ class Stmt {
   Result<bool> Step();
   // Steps to completion (for statements without rows).
   Status Run();
+  // Steps to completion, collecting the first column of every row as text.
+  Result<std::vector<std::string>> TextColumn();
   void Reset();
 
   int64_t Int(int col) const;
