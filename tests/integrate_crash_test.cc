@@ -87,7 +87,9 @@ TEST_F(IntegrateCliTest, KillNineAtRandomMomentsNeverLeavesBaseInBetween) {
     ASSERT_EQ(next.exit.exit_code, 0) << next.out << next.err;
     nlohmann::json j = LastLine(next);
     EXPECT_EQ(j["commit"], Rev("main"));
-    if (now != before) EXPECT_EQ(j["commit"], now);  // finished, not merged twice
+    if (now != before) {
+      EXPECT_EQ(j["commit"], now);  // finished, not merged twice
+    }
     EXPECT_EQ(Git({"rev-parse", "main^2"}), tip);
     EXPECT_EQ(ReadTextFile(repo_ + "/" + file), "r\n");
     EXPECT_EQ(Status(), "");

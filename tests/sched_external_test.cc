@@ -83,7 +83,9 @@ TEST(SchedExternal, OddFundAnswersNeverFailOpen) {
     auto r = repo.Run(args, 60000);
     ASSERT_EQ(r.exit.exit_code, 0) << r.err;
     EXPECT_EQ(repo.Status(id) != "open", c.allowed) << r.err;
-    if (!c.allowed) EXPECT_NE(r.err.find("no budget in A"), std::string::npos) << r.err;
+    if (!c.allowed) {
+      EXPECT_NE(r.err.find("no budget in A"), std::string::npos) << r.err;
+    }
     // Let an allowed run finish so nothing outlives the test.
     if (c.allowed) {
       args.back() = "--until-idle";

@@ -108,7 +108,7 @@ int RunCommand(const Args& args) {
 
   auto paths = FindRoot(f.root);
   if (!paths.ok()) return Fail(paths.error());
-  if (!PathExists(paths->db())) return Fail(NotFound("no pipeline store at " + paths->root + ": run `pipeline init` first"));
+  if (Status s = RequireStore(*paths); !s.ok()) return Fail(s);
   auto config = Config::Load(paths->config());
   if (!config.ok()) return Fail(config.error());
   auto options = OptionsFromConfig(*config);

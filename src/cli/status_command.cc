@@ -27,7 +27,7 @@ int StatusCommand(const Args& args) {
   if (auto rc = ParseArgs(app, args)) return *rc;
   auto paths = FindRoot(flags.root);
   if (!paths.ok()) return Fail(paths.error());
-  if (!PathExists(paths->db())) return Fail(NotFound("no pipeline store at " + paths->root + ": run `pipeline init` first"));
+  if (Status s = RequireStore(*paths); !s.ok()) return Fail(s);
   auto config = Config::Load(paths->config());
   if (!config.ok()) return Fail(config.error());
   auto options = OptionsFromConfig(*config);

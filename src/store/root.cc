@@ -53,9 +53,14 @@ Result<RootPaths> RootForInit(const std::optional<std::string>& flag) {
   return RootPaths{(dir == "/" ? "" : dir) + "/.pipeline"};
 }
 
-Result<std::unique_ptr<Db>> OpenStore(const RootPaths& paths) {
+Status RequireStore(const RootPaths& paths) {
   if (!PathExists(paths.db()))
     return NotFound("no pipeline store at " + paths.root + ": run `pipeline init` first");
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Db>> OpenStore(const RootPaths& paths) {
+  PL_RETURN_IF_ERROR(RequireStore(paths));
   PL_ASSIGN_OR_RETURN(auto db, Db::Open(paths.db(), /*create=*/false));
   PL_RETURN_IF_ERROR(Migrate(*db));
   return db;

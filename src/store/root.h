@@ -33,6 +33,9 @@ Result<RootPaths> FindRoot(const std::optional<std::string>& flag);
 // the top of the enclosing git repository (or the cwd outside one).
 Result<RootPaths> RootForInit(const std::optional<std::string>& flag);
 
+// kNotFound, telling the user to run `pipeline init`, when the root has no database.
+Status RequireStore(const RootPaths& paths);
+
 // Opens the store's database, migrating it to the current schema.
 Result<std::unique_ptr<Db>> OpenStore(const RootPaths& paths);
 // Creates the root, its database and directories (idempotent).
