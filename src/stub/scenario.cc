@@ -174,6 +174,31 @@ Result<Turn> ParseTurn(const json& j, const std::string& where) {
   return t;
 }
 
+std::string JoinMarkers(const std::vector<std::string>& markers) {
+  std::string out;
+  for (const std::string& m : markers) out += (out.empty() ? "" : " + ") + m;
+  return out;
+}
+
+// "match": one non-empty string, or a non-empty list of them.
+Result<std::vector<std::string>> MatchField(const json& m, const std::string& where) {
+  std::vector<std::string> out;
+  if (m.is_string()) {
+    out.push_back(m.get<std::string>());
+  } else if (m.is_array() && !m.empty()) {
+    for (const json& e : m) {
+      if (!e.is_string()) return Bad(where, "\"match\" must be a string or a list of strings");
+      out.push_back(e.get<std::string>());
+    }
+  } else {
+    return Bad(where, "\"match\" must be a string or a non-empty list of strings");
+  }
+  for (const std::string& e : out) {
+    if (e.empty()) return Bad(where, "\"match\" strings must not be empty");
+  }
+  return out;
+}
+
 Result<Conversation> ParseConversation(const json& j, const std::string& where) {
   if (!j.is_object()) return Bad(where, "a conversation must be an object");
   Conversation c;
@@ -189,11 +214,11 @@ Result<Conversation> ParseConversation(const json& j, const std::string& where) 
     c.is_default = j["default"].get<bool>();
   }
   if (j.contains("match")) {
-    PL_ASSIGN_OR_RETURN(c.match, StringField(j, "match", where));
+    PL_ASSIGN_OR_RETURN(c.match, MatchField(j["match"], where));
   }
   if (c.is_default == !c.match.empty())
     return Bad(where, "give either a non-empty \"match\" or \"default\": true");
-  if (c.name.empty()) c.name = c.is_default ? "default" : c.match;
+  if (c.name.empty()) c.name = c.is_default ? "default" : JoinMarkers(c.match);
   if (!j.contains("turns") || !j["turns"].is_array() || j["turns"].empty())
     return Bad(where, "\"turns\" must be a non-empty list");
   for (size_t i = 0; i < j["turns"].size(); ++i) {
@@ -254,7 +279,8 @@ std::optional<size_t> FindConversation(const Scenario& s, const std::string& use
     const Conversation& c = s.conversations[i];
     if (c.is_default) {
       fallback = i;
-    } else if (user_text.find(c.match) != std::string::npos) {
+    } else if (std::all_of(c.match.begin(), c.match.end(),
+                           [&](const std::string& m) { return user_text.find(m) != std::string::npos; })) {
       return i;
     }
   }

@@ -44,7 +44,10 @@ struct Turn {
 
 struct Conversation {
   std::string name;   // for logs and errors
-  std::string match;  // substring of the user text; empty for the default
+  // Substrings of the user text that must all occur; empty for the default.
+  // A file gives one string or a list (a list tells apart the later prompts
+  // of one task, e.g. its id and "rejected").
+  std::vector<std::string> match;
   bool is_default = false;
   std::vector<Turn> turns;
 };
@@ -59,8 +62,8 @@ struct Scenario {
 Result<Scenario> ParseScenario(const std::string& text);
 Result<Scenario> LoadScenarioFile(const std::string& path);
 
-// Which conversation a request belongs to: the first whose marker occurs in
-// user_text, else the default one; nullopt when neither exists.
+// Which conversation a request belongs to: the first whose markers all occur
+// in user_text, else the default one; nullopt when neither exists.
 std::optional<size_t> FindConversation(const Scenario& s, const std::string& user_text);
 
 // What to answer at one point of a conversation. `position` is the number of

@@ -92,6 +92,23 @@ TEST(ScenarioTest, FindsConversationByMarkerThenDefault) {
   EXPECT_FALSE(FindConversation(no_default, "other").has_value());
 }
 
+TEST(ScenarioTest, ListMatchNeedsEveryMarker) {
+  // The later prompt of one task (its marker plus "rejected") is told apart
+  // from its first prompt by listing the more specific conversation first.
+  Scenario s = MustParse(R"({"conversations": [
+    {"match": ["T-1", "rejected"], "turns": [{"text": "fix"}]},
+    {"match": "T-1", "turns": [{"text": "first"}]}]})");
+  EXPECT_EQ(FindConversation(s, "do T-1; the previous patch was rejected"), 0u);
+  EXPECT_EQ(FindConversation(s, "do T-1"), 1u);
+  EXPECT_FALSE(FindConversation(s, "rejected alone").has_value());
+  EXPECT_EQ(s.conversations[0].name, "T-1 + rejected");
+  EXPECT_NE(ParseError(R"({"conversations": [{"match": [], "turns": [{"text": "x"}]}]})").find("match"), std::string::npos);
+  EXPECT_NE(ParseError(R"({"conversations": [{"match": ["a", 3], "turns": [{"text": "x"}]}]})").find("match"),
+            std::string::npos);
+  EXPECT_NE(ParseError(R"({"conversations": [{"match": ["a", ""], "turns": [{"text": "x"}]}]})").find("empty"),
+            std::string::npos);
+}
+
 TEST(ScenarioTest, ErrorTurnsAnswerRetriesBeforeTheirAnswer) {
   Scenario s = MustParse(R"({"conversations": [{"match": "x", "turns": [
     {"bash": "a"},

@@ -38,6 +38,7 @@ Status StubServer::Start(const ServerOptions& opts) {
     log_ = fopen(opts.log_path.c_str(), "ae");
     if (!log_) return IOError("cannot open log " + opts.log_path + ": " + strerror(errno));
   }
+  on_model_request_ = opts.on_model_request;
   Route();
   if (opts.port == 0) {
     port_ = server_->bind_to_any_port(opts.host);
@@ -94,6 +95,7 @@ void StubServer::Route() {
 }
 
 void StubServer::HandleModel(const httplib::Request& req, httplib::Response& res, bool anthropic) {
+  if (on_model_request_) on_model_request_();
   json log = {{"time", FormatIso8601(SystemClock().Now())}, {"method", req.method}, {"path", req.path},
               {"api", anthropic ? "anthropic" : "responses"}};
   auto fail = [&](int status, const std::string& type, const std::string& message) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  // loopback only: 127.x.x.x, ::1 or localhost
   int port = 0;                    // 0: pick a free one
   std::string log_path;            // one JSON line per request; empty: none
+  // Called on a worker thread as each model request (messages or responses)
+  // arrives, before it is read; benchmarks time the agents' first request.
+  std::function<void()> on_model_request;
 };
 
 class StubServer {
@@ -58,6 +62,7 @@ class StubServer {
   void Log(const std::string& line);
 
   Scenario scenario_;
+  std::function<void()> on_model_request_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
