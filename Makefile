@@ -1,5 +1,6 @@
 # The two commands a new user needs (see README.md):
-#   make demo   installs what is missing, builds, and runs the offline end-to-end demo
+#   make demo   installs what is missing (Claude Code into tools/), builds, and runs
+#               the offline end-to-end demo with the real Claude Code CLI
 #   make test   installs what is missing, builds, and runs every test
 BUILD ?= build
 
@@ -9,7 +10,7 @@ build:
 	scripts/setup.sh $(BUILD)
 
 demo: build
-	$(BUILD)/bin/pipeline demo
+	scripts/demo.sh $(BUILD)
 
 test: build
 	scripts/test.sh $(BUILD)

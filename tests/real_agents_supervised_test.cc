@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "agent_clis.h"
 #include "stub_harness.h"
 #include "testutil/testutil.h"
 #include "util/files.h"
@@ -24,28 +25,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string ToolsBinDir() { return SourceDir() + "/tools/node_modules/.bin"; }
-
-// Installs the CLIs once per test binary; returns the failure reason or "".
-const std::string& EnsureClisInstalled() {
-  static const std::string reason = [] {
-    if (PathExists(ToolsBinDir() + "/claude") && PathExists(ToolsBinDir() + "/codex")) return std::string();
-    auto r = RunArgv({SourceDir() + "/scripts/install-agent-clis.sh"}, SourceDir(), {}, 600000);
-    if (r.ok()) return std::string();
-    return "scripts/install-agent-clis.sh failed (exit " + std::to_string(r.exit.exit_code) + "): " + Trim(r.err);
-  }();
-  return reason;
-}
-
-std::vector<json> JsonLines(const std::string& text) {
-  std::vector<json> lines;
-  for (const std::string& line : Split(text, '\n')) {
-    json j = json::parse(line, nullptr, false);
-    if (j.is_object()) lines.push_back(j);
-  }
-  return lines;
-}
-
 std::string TomlString(const std::string& s) { return json(s).dump(); }
 
 // USD per million tokens the test sets for gpt-5, so the expected Codex cost
@@ -55,7 +34,7 @@ constexpr double kGptInput = 2.0, kGptOutput = 10.0, kGptCacheRead = 0.5;
 class RealAgentsSupervisedTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string& why = EnsureClisInstalled();
+    const std::string& why = EnsureAgentClis();
     ASSERT_TRUE(why.empty()) << why;
     repo_ = dir_ / "repo";
     home_ = dir_ / "home";

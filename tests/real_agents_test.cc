@@ -8,6 +8,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "agent_clis.h"
 #include "stub_harness.h"
 #include "testutil/testutil.h"
 #include "util/files.h"
@@ -19,28 +20,6 @@ namespace {
 using nlohmann::json;
 
 constexpr int64_t kAgentTimeoutMs = 90000;
-
-std::string ToolsBin(const std::string& name) { return SourceDir() + "/tools/node_modules/.bin/" + name; }
-
-// Installs the CLIs once per test binary; returns the failure reason or "".
-const std::string& EnsureAgentClis() {
-  static const std::string reason = [] {
-    if (PathExists(ToolsBin("claude")) && PathExists(ToolsBin("codex"))) return std::string();
-    auto r = RunArgv({SourceDir() + "/scripts/install-agent-clis.sh"}, SourceDir(), {}, 600000);
-    if (r.ok()) return std::string();
-    return "scripts/install-agent-clis.sh failed (exit " + std::to_string(r.exit.exit_code) + "): " + Trim(r.err);
-  }();
-  return reason;
-}
-
-std::vector<json> JsonLines(const std::string& out) {
-  std::vector<json> lines;
-  for (const std::string& line : Split(out, '\n')) {
-    json j = json::parse(line, nullptr, false);
-    if (!j.is_discarded()) lines.push_back(j);
-  }
-  return lines;
-}
 
 std::string GitLog(const std::string& repo) {
   return RunArgv({"git", "-C", repo, "log", "--format=%s"}).out;

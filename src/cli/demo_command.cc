@@ -36,17 +36,22 @@ int DemoAgentCommand(const Args& args) {
 int DemoCommand(const Args& args) {
   if (!args.empty() && args.front() == "agent") return DemoAgentCommand(Args(args.begin() + 1, args.end()));
   CLI::App app(
-      "An offline end-to-end run: a sample project, a backlog of ten tasks in three domains, a scripted\n"
-      "agent, verification and integration, with a live view and a summary. Needs only sh and git.",
+      "An offline end-to-end run: a sample project, a backlog of ten tasks in three domains worked by the\n"
+      "real Claude Code CLI against a local scripted model (or by the scripted agent), verification and\n"
+      "integration, with a live view and a summary. No network and no account needed.",
       "pipeline demo");
   demo::DemoOptions o;
   bool no_watch = false;
   app.add_option("--dir", o.dir, "Build the sample project here (new or empty; default: a temporary directory)");
   app.add_flag("--keep", o.keep, "Keep the temporary directory afterwards");
   app.add_flag("--no-watch", no_watch, "Plain progress lines instead of the live view");
-  app.add_option("--agent", o.agent, "Agent: command (the scripted agent that ships with pipeline)")
-      ->check(CLI::IsMember({"command"}))
+  app.add_option("--agent", o.agent,
+                 "claude-code: the real Claude Code CLI, its model played by a local stub; "
+                 "command: the scripted agent that ships with pipeline (needs only sh and git)")
+      ->check(CLI::IsMember({"claude-code", "command"}))
       ->capture_default_str();
+  app.add_option("--claude", o.claude_bin,
+                 "The claude executable (default: tools/node_modules/.bin/claude of this source tree, else PATH)");
   app.add_option("--json-summary", o.json_summary, "Also write the summary as JSON to this file");
   app.add_option("--timeout", o.timeout_s, "Stop after this many seconds")
       ->check(CLI::PositiveNumber)

@@ -17,7 +17,9 @@
 #include "config/config.h"
 #include "ledger/ledger.h"
 #include "sched/demo_backlog.h"
+#include "sched/demo_claude.h"
 #include "sched/demo_project.h"
+#include "sched/demo_scenario.h"
 #include "sched/demo_summary.h"
 #include "sched/demo_view.h"
 #include "sched/scheduler.h"
@@ -209,7 +211,20 @@ std::string EventLine(const SchedEvent& e) {
 
 }  // namespace
 
-std::string DemoConfigText(const std::string& self_exe, const std::string& base) {
+std::string ScriptedAgentSection(const std::string& self_exe, const std::string& base) {
+  return fmt::format(R"toml([agent]
+profile = "demo"
+
+# The scripted agent that ships with pipeline: it edits, commits and reports
+# its cost in Claude Code's stream-json format, offline.
+[profiles.demo]
+command = [{self}, "demo", "agent", "--base", {base}, "{{prompt_file}}"]
+reader = "claude-code"
+)toml",
+                     fmt::arg("self", TomlString(self_exe)), fmt::arg("base", TomlString(base)));
+}
+
+std::string DemoConfigText(const std::string& base, const std::string& agent_section) {
   return fmt::format(R"toml(# Settings of the textkit demo, written by `pipeline demo`.
 
 [fund]
@@ -223,16 +238,9 @@ backoff_base_s = 0          # retry at once: this is a demo
 integrate_retry_s = 1
 timeout_s = 120
 base = {base}
+model = {model}
 
-[agent]
-profile = "demo"
-
-# The scripted agent that ships with pipeline: it edits, commits and reports
-# its cost in Claude Code's stream-json format, offline.
-[profiles.demo]
-command = [{self}, "demo", "agent", "--base", {base}, "{{prompt_file}}"]
-reader = "claude-code"
-
+{agent}
 [verify]
 command = ["sh", "tests/run.sh"]
 timeout_s = 60
@@ -240,8 +248,29 @@ timeout_s = 60
 [review]
 required = false
 )toml",
-                     fmt::arg("reserve", kDemoReserveCents), fmt::arg("self", TomlString(self_exe)),
-                     fmt::arg("base", TomlString(base)));
+                     fmt::arg("reserve", kDemoReserveCents), fmt::arg("base", TomlString(base)),
+                     fmt::arg("model", TomlString(kDemoClaudeModel)), fmt::arg("agent", agent_section));
+}
+
+// Sets up the chosen agent: for Claude Code, the model stub (kept in *stub)
+// and its private home; returns the config's agent section and a line
+// describing the agent for the header.
+Result<std::pair<std::string, std::string>> SetUpAgent(const DemoOptions& opts, const std::string& self,
+                                                       const ClaudeCli& claude, const RootPaths& paths,
+                                                       DemoModelStub* stub) {
+  if (opts.agent == "command")
+    return std::make_pair(ScriptedAgentSection(self, kDemoBaseBranch), std::string("the scripted agent (stream-json)"));
+  std::string state = paths.root + "/demo";
+  std::string home = state + "/home";
+  PL_RETURN_IF_ERROR(MakeDirs(home + "/.claude", 0700));
+  PL_RETURN_IF_ERROR(stub->Start(state));
+  // The built-in profile runs `claude` from PATH; the monitors inherit ours.
+  const char* path = getenv("PATH");
+  std::string dir = claude.path.substr(0, claude.path.rfind('/'));
+  setenv("PATH", (dir + ":" + (path && *path ? path : "/usr/local/bin:/usr/bin:/bin")).c_str(), 1);
+  std::string section = "[agent]\nprofile = \"claude-code\"\n\n" + ClaudeProfileConfig(stub->url(), home);
+  return std::make_pair(section, fmt::format("claude {} at {}; its model is played by the local stub at {}",
+                                             claude.version, claude.path, stub->url()));
 }
 
 int RunDemo(const DemoOptions& opts) {
@@ -254,6 +283,16 @@ int RunDemo(const DemoOptions& opts) {
   Micros t0 = SystemClock().MonotonicNow();
   auto elapsed = [&] { return static_cast<double>(SystemClock().MonotonicNow() - t0) / 1e6; };
 
+  // Claude Code is looked for before anything is created.
+  ClaudeCli claude;
+  if (opts.agent == "claude-code") {
+    auto found = FindClaudeCli(opts.claude_bin, self);
+    if (!found.ok()) return fail(found.message(), ExitCodeFor(found.kind()));
+    claude = *found;
+  } else if (opts.agent != "command") {
+    return fail("unknown agent " + opts.agent + " (claude-code or command)", 2);
+  }
+
   bool temporary = false;
   auto dir = PrepareDir(opts.dir, &temporary);
   if (!dir.ok()) return fail(dir.message(), ExitCodeFor(dir.kind()));
@@ -264,7 +303,10 @@ int RunDemo(const DemoOptions& opts) {
   RootPaths paths{*dir + "/.pipeline"};
   s = RunSelf(self, {"init", "--root", paths.root}, *dir);
   if (!s.ok()) return fail(s.message());
-  s = WriteFileAtomic(paths.config(), DemoConfigText(self, kDemoBaseBranch));
+  DemoModelStub stub;  // outlives the scheduler below: the agents talk to it
+  auto agent = SetUpAgent(opts, self, claude, paths, &stub);
+  if (!agent.ok()) return fail(agent.message());
+  s = WriteFileAtomic(paths.config(), DemoConfigText(kDemoBaseBranch, agent->first));
   if (!s.ok()) return fail(s.message());
   auto db = OpenStore(paths);
   if (!db.ok()) return fail(db.message());
@@ -279,7 +321,7 @@ int RunDemo(const DemoOptions& opts) {
   }
   fmt::print(out, "{} tasks in 3 domains (strings, numbers, docs); budgets", key_of->size());
   for (const auto& b : DemoBudgets()) fmt::print(out, " {} {}c", b.domain, b.cents);
-  fmt::print(out, "; agent: scripted (stream-json), verify: sh tests/run.sh\n\n");
+  fmt::print(out, "\nagent: {}\nverify: sh tests/run.sh\n\n", agent->second);
   fflush(out);
 
   auto config = Config::Load(paths.config());
@@ -301,6 +343,7 @@ int RunDemo(const DemoOptions& opts) {
   DemoFacts facts;
   facts.dir = *dir;
   facts.base = kDemoBaseBranch;
+  facts.agent = opts.agent;
   facts.key_of_task = *key_of;
   std::string error;
   int idle_rounds = 0;

@@ -15,14 +15,20 @@ struct DemoOptions {
   std::string dir;             // empty: a new directory under $TMPDIR
   bool keep = false;           // keep a temporary directory afterwards
   bool watch = true;           // live view on a terminal
-  std::string agent = "command";  // the scripted agent; the only one for now
+  // "claude-code": the real Claude Code CLI against the in-process model
+  // stub; "command": the scripted agent that ships with pipeline.
+  std::string agent = "claude-code";
+  std::string claude_bin;      // the claude executable (empty: FindClaudeCli)
   std::string json_summary;    // write the summary JSON here when set
   std::string self_exe;        // this binary (empty: /proc/self/exe)
   int64_t timeout_s = 300;     // give up (and say so) after this long
 };
 
-// The config file the demo writes.
-std::string DemoConfigText(const std::string& self_exe, const std::string& base);
+// The config file the demo writes. agent_section: the [agent] and profile
+// settings of the chosen agent (DemoAgentSection).
+std::string DemoConfigText(const std::string& base, const std::string& agent_section);
+// The scripted agent as profile "demo".
+std::string ScriptedAgentSection(const std::string& self_exe, const std::string& base);
 
 // Runs the whole demo; returns the exit code (0 when every task is done).
 int RunDemo(const DemoOptions& opts);

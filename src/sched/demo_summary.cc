@@ -173,6 +173,7 @@ Result<json> CollectDemoSummary(Db& db, ProcessRunner& runner, const DemoFacts& 
 
   s["dir"] = facts.dir;
   s["base"] = facts.base;
+  s["agent"] = facts.agent;
   s["wall_seconds"] = facts.wall_seconds;
   s["timed_out"] = facts.timed_out;
   s["all_done"] = all_done;

@@ -19,6 +19,7 @@ namespace pipeline::demo {
 struct DemoFacts {
   std::string dir;                               // the sample project
   std::string base = "main";
+  std::string agent;                             // "claude-code" or "command"
   std::map<std::string, std::string> key_of_task;  // task id -> demo script key
   std::vector<std::string> interventions;        // what the demo did as a person, in order
   double wall_seconds = 0;
