@@ -7,4 +7,5 @@ b="${1:-build}/bin"
 "$b/bench_claim_reserve"
 "$b/bench_ledger"
 "$b/bench_agent_spawn" 30
+"$b/bench_claude_overhead" 5
 "$b/bench_sched" 1000 8 8
