@@ -66,7 +66,9 @@ class TaskCliTest : public ::testing::Test {
     EXPECT_TRUE(r.out.empty()) << r.out;
     EXPECT_EQ(r.err.find("pipeline"), 0u) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    if (!needle.empty()) EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+    if (!needle.empty()) {
+      EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+    }
     EXPECT_EQ(Export(), before);
   }
 

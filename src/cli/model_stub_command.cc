@@ -1,58 +1,30 @@
-// `pipeline model-stub`: the scripted model server for offline agent runs.
-// It serves until SIGINT or SIGTERM; --port-file tells a caller which port
-// it got when --port is 0.
-#include <signal.h>
+// `pipeline model-stub`: runs pipeline-model-stub, the scripted model server,
+// which is installed next to this binary (it is a program of its own so that
+// `pipeline` does not link the HTTP library; see src/stub_main.cc).
+#include <unistd.h>
 
-#include <cstdio>
+#include <cerrno>
+#include <cstring>
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "stub/scenario.h"
-#include "stub/stub_server.h"
 #include "util/files.h"
 
 namespace pipeline {
 
+static std::string ModelStubPath() {
+  std::string self = SelfExePath();
+  return self.substr(0, self.rfind('/') + 1) + "pipeline-model-stub";
+}
+
 int ModelStubCommand(const Args& args) {
-  CLI::App app("Serve scripted model answers (Anthropic Messages and OpenAI Responses APIs) on loopback",
-               "model-stub");
-  std::string scenario_path, port_file;
-  stub::ServerOptions opts;
-  app.add_option("--scenario", scenario_path, "Scenario file (JSON; see docs/model-stub.md)")->required();
-  app.add_option("--port", opts.port, "Port to listen on (0: pick a free one)");
-  app.add_option("--host", opts.host, "Loopback address to listen on");
-  app.add_option("--port-file", port_file, "Write the port here once listening");
-  app.add_option("--log", opts.log_path, "Append one JSON line per request to this file");
-  if (auto rc = ParseArgs(app, args)) return *rc;
-  if (!stub::IsLoopbackHost(opts.host))
-    return UsageError("model-stub serves loopback only; refusing host " + opts.host);
-  if (opts.port < 0 || opts.port > 65535) return UsageError("--port must be 0..65535");
-
-  auto scenario = stub::LoadScenarioFile(scenario_path);
-  if (!scenario.ok()) return Fail(scenario.error());
-
-  // Block the stop signals before the server's threads start (they inherit
-  // the mask), so only the sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  stub::StubServer server(std::move(*scenario));
-  if (auto st = server.Start(opts); !st.ok()) return Fail(st);
-  if (!port_file.empty()) {
-    if (auto st = WriteFileAtomic(port_file, std::to_string(server.port()) + "\n"); !st.ok()) {
-      server.Stop();
-      return Fail(st);
-    }
-  }
-  fprintf(stderr, "pipeline model-stub: listening on http://%s:%d\n", opts.host.c_str(), server.port());
-  fflush(stderr);
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  server.Stop();
-  return 0;
+  std::string path = ModelStubPath();
+  std::vector<char*> argv;
+  argv.push_back(path.data());
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  execv(path.c_str(), argv.data());
+  return Fail(Unavailable("cannot run " + path + " (installed with pipeline): " + strerror(errno)));
 }
 
 }  // namespace pipeline

@@ -1,13 +1,15 @@
 #include "sched/demo_claude.h"
 
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "proc/process.h"
 #include "sched/demo_scenario.h"
-#include "stub/stub_server.h"
 #include "util/files.h"
 #include "util/text.h"
 
@@ -60,24 +62,58 @@ Result<ClaudeCli> FindClaudeCli(const std::string& explicit_path, const std::str
                   "give --claude PATH, or run the scripted agent: pipeline demo --agent command");
 }
 
-DemoModelStub::DemoModelStub() = default;
-DemoModelStub::~DemoModelStub() {
-  if (server_) server_->Stop();
+static void SleepMs(int ms) {
+  struct timespec ts = {0, ms * 1'000'000L};
+  nanosleep(&ts, nullptr);
 }
 
-Status DemoModelStub::Start(const std::string& state_dir) {
-  nlohmann::json scenario = DemoScenario();
-  PL_RETURN_IF_ERROR(WriteFileAtomic(state_dir + "/model-stub.json", scenario.dump(2) + "\n"));
-  PL_ASSIGN_OR_RETURN(stub::Scenario parsed, stub::ParseScenario(scenario.dump()));
-  server_ = std::make_unique<stub::StubServer>(std::move(parsed));
-  stub::ServerOptions o;
-  o.host = "127.0.0.1";
-  o.port = 0;
-  o.log_path = log_path_ = state_dir + "/model-stub.log";
-  return server_->Start(o);
+Status DemoModelStub::Start(const std::string& stub_exe, const std::string& state_dir) {
+  const std::string scenario = state_dir + "/model-stub.json";
+  const std::string port_file = state_dir + "/model-stub.port";
+  const std::string err_file = state_dir + "/model-stub.err";
+  PL_RETURN_IF_ERROR(WriteFileAtomic(scenario, DemoScenario().dump(2) + "\n"));
+  SpawnOptions o;
+  o.argv = {stub_exe, "--scenario", scenario, "--port", "0", "--port-file", port_file,
+            "--log", state_dir + "/model-stub.log", "--parent-pid", std::to_string(getpid())};
+  o.stderr_mode = SpawnOptions::Out::kFile;
+  o.stderr_path = err_file;
+  PL_ASSIGN_OR_RETURN(SpawnedProcess p, Spawn(o));
+  pid_ = p.pid;
+  // It writes the port file once it listens; a bad start says why on stderr.
+  for (int waited_ms = 0; waited_ms < 15000; waited_ms += 10) {
+    if (auto text = ReadFile(port_file); text.ok()) {
+      if (auto n = ParseInt64(Trim(*text)); n && *n > 0) {
+        port_ = static_cast<int>(*n);
+        return Status::Ok();
+      }
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      auto err = ReadFile(err_file);
+      return Unavailable("the model stub exited at start: " + SingleLine(Trim(err.ok() ? *err : "")));
+    }
+    SleepMs(10);
+  }
+  Stop();
+  return Unavailable("the model stub did not start listening within 15 s (see " + err_file + ")");
 }
 
-std::string DemoModelStub::url() const { return "http://127.0.0.1:" + std::to_string(server_ ? server_->port() : 0); }
+void DemoModelStub::Stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  for (int waited_ms = 0; waited_ms < 3000; waited_ms += 10) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    SleepMs(10);
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
 
 std::string ClaudeProfileConfig(const std::string& stub_url, const std::string& home) {
   return "# The real Claude Code CLI with the built-in profile's command line; the\n"

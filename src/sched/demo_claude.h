@@ -1,17 +1,15 @@
 // The demo with the real Claude Code CLI: finding the CLI, and playing its
-// model in-process with the scripted model server on a loopback port, so the
-// demo needs neither a network nor an account. The server lives exactly as
-// long as the demo (no stray process is left if the demo is killed).
+// model with the scripted model server (pipeline-model-stub, next to this
+// binary) on a loopback port, so the demo needs neither a network nor an
+// account. The server is the demo's child and dies with it, even when the
+// demo is killed.
 #pragma once
 
-#include <memory>
+#include <sys/types.h>
+
 #include <string>
 
 #include "util/status.h"
-
-namespace pipeline::stub {
-class StubServer;
-}
 
 namespace pipeline::demo {
 
@@ -28,21 +26,24 @@ Result<ClaudeCli> FindClaudeCli(const std::string& explicit_path, const std::str
 
 // The model side of the demo: the scenario (DemoScenario) written to
 // <state_dir>/model-stub.json for a person to read, served on 127.0.0.1 with
-// every request logged to <state_dir>/model-stub.log.
+// every request logged to <state_dir>/model-stub.log (its own messages in
+// model-stub.err).
 class DemoModelStub {
  public:
-  DemoModelStub();
-  ~DemoModelStub();
+  DemoModelStub() = default;
+  ~DemoModelStub() { Stop(); }
   DemoModelStub(const DemoModelStub&) = delete;
   DemoModelStub& operator=(const DemoModelStub&) = delete;
 
-  Status Start(const std::string& state_dir);
-  std::string url() const;
-  std::string log_path() const { return log_path_; }
+  // stub_exe: the pipeline-model-stub program.
+  Status Start(const std::string& stub_exe, const std::string& state_dir);
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // SIGTERM, then SIGKILL after a grace period. Idempotent.
+  void Stop();
 
  private:
-  std::unique_ptr<stub::StubServer> server_;
-  std::string log_path_;
+  pid_t pid_ = -1;
+  int port_ = 0;
 };
 
 // The config.toml section that points the built-in claude-code profile (its

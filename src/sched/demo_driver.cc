@@ -263,7 +263,7 @@ Result<std::pair<std::string, std::string>> SetUpAgent(const DemoOptions& opts, 
   std::string state = paths.root + "/demo";
   std::string home = state + "/home";
   PL_RETURN_IF_ERROR(MakeDirs(home + "/.claude", 0700));
-  PL_RETURN_IF_ERROR(stub->Start(state));
+  PL_RETURN_IF_ERROR(stub->Start(self.substr(0, self.rfind('/') + 1) + "pipeline-model-stub", state));
   // The built-in profile runs `claude` from PATH; the monitors inherit ours.
   const char* path = getenv("PATH");
   std::string dir = claude.path.substr(0, claude.path.rfind('/'));

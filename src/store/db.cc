@@ -42,6 +42,14 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create) {
   db->cache_ = std::make_unique<Cache>();
   sqlite3_busy_handler(raw, BusyHandler, nullptr);
   sqlite3_extended_result_codes(raw, 1);
+  // No checkpoint when the last connection closes. With it, every short CLI
+  // process (each `task claim`, `agent run`, monitor) that closes the store
+  // last checkpointed and deleted the WAL, and the next one recreated it:
+  // a WAL header fsync plus a directory fsync per process, tens of ms on
+  // ordinary disks. The WAL is kept and checkpointed by size instead
+  // (wal_autocheckpoint, 1000 pages), so its contents are part of the store:
+  // copy pipeline.db together with pipeline.db-wal (or use sqlite3 .backup).
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   // WAL: readers never block the writer. synchronous=NORMAL in WAL is durable
   // against process crashes (kill -9); only an OS crash can lose the last
   // transactions, never corrupt the file.
