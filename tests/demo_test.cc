@@ -5,11 +5,19 @@
 // independently, from the repository, the task CLI and the agents' own logs.
 #include <gtest/gtest.h>
 
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "agent_clis.h"
+#include "proc/process.h"
 #include "testutil/testutil.h"
+#include "util/files.h"
 #include "util/text.h"
 
 namespace pipeline::testing {
@@ -145,6 +153,47 @@ TEST(DemoEndToEnd, ClaudeCodeWorksTheWholeBacklog) {
     EXPECT_EQ(l.value("status", 0), 200) << l.dump();
   }
   EXPECT_GT(requests, 40);
+}
+
+// The model stub is the demo's child: a demo killed with SIGKILL (no
+// chance to clean up) still takes it along, so no server is left listening.
+TEST(DemoEndToEnd, KilledDemoLeavesNoModelStubBehind) {
+  const std::string& why = EnsureAgentClis();
+  ASSERT_TRUE(why.empty()) << why;
+  TempDir t;
+  std::string proj = t / "textkit";
+  SpawnOptions o;
+  o.argv = {PipelineBin(), "demo", "--no-watch", "--dir", proj, "--claude", ToolsBin("claude")};
+  auto demo = Spawn(o);
+  ASSERT_TRUE(demo.ok()) << demo.message();
+  std::string port_file = proj + "/.pipeline/demo/model-stub.port";
+  int port = 0;
+  for (int i = 0; i < 1500 && port == 0; ++i) {  // up to 30 s on a loaded machine
+    if (auto text = ReadFile(port_file); text.ok()) port = static_cast<int>(ParseInt64(Trim(*text)).value_or(0));
+    if (port == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GT(port, 0) << "the demo never started its model stub";
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(1);
+  auto before = client.Get("/health");
+  ASSERT_TRUE(before && before->status == 200) << "the stub does not answer while the demo runs";
+
+  kill(demo->pid, SIGKILL);
+  int status = 0;
+  waitpid(demo->pid, &status, 0);
+  bool gone = false;
+  for (int i = 0; i < 250 && !gone; ++i) {  // up to 5 s
+    gone = !client.Get("/health");
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(gone) << "the model stub still listens on port " << port << " after the demo was killed";
+  // What the killed demo left running (detached monitors and agents, by
+  // design recoverable by the next `pipeline run`) is stopped for the next test.
+  auto list = RunPipeline({"agent", "list", "--json", "--root", proj + "/.pipeline"});
+  for (const json& run : json::parse(list.out, nullptr, false)) {
+    if (run.is_object() && run.value("status", "") == "running")
+      RunPipeline({"agent", "kill", run["run_id"].get<std::string>(), "--root", proj + "/.pipeline"});
+  }
 }
 
 TEST(DemoEndToEnd, MissingClaudeIsAClearErrorAndCreatesNothing) {
