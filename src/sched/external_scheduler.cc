@@ -243,7 +243,8 @@ Result<bool> ExternalScheduler::StartOne(const ExternalTask& t, const std::strin
   in.task_json = shown.value_or("(task show JSON unavailable)");
   in.comment_command = o_.task_cmd + " comment";
   Status written = MakeDirs(paths_.prompts_dir());
-  if (written.ok()) written = WriteFileAtomic(prompt_path, RenderDevPrompt(in));
+  // No fsync: see Scheduler::StartDev.
+  if (written.ok()) written = WriteFileAtomic(prompt_path, RenderDevPrompt(in), FileSync::kNoFsync);
   if (written.ok())
     written = db_.Write([&]() -> Status {
       Stmt& s = db_.Cached(

@@ -159,7 +159,9 @@ Result<bool> Scheduler::StartDev(const Candidate& c, const std::string& domain, 
     in.feedback = task.feedback;
     Status checked = CheckFrontmatterValue("workspace", workspace);
     Status written = checked.ok() ? MakeDirs(paths_.prompts_dir()) : checked;
-    if (written.ok()) written = WriteFileAtomic(prompt_path, RenderDevPrompt(in));
+    // No fsync: the prompt only has to survive the scheduler's own crash (the
+    // page cache does); after a machine crash the run is recovered anyway.
+    if (written.ok()) written = WriteFileAtomic(prompt_path, RenderDevPrompt(in), FileSync::kNoFsync);
     if (!written.ok()) why = "prompt: " + written.message();
   }
   if (!why.empty()) {

@@ -33,7 +33,7 @@ Result<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
-Status WriteFileAtomic(const std::string& path, const std::string& content) {
+Status WriteFileAtomic(const std::string& path, const std::string& content, FileSync sync) {
   std::string tmp = path + ".tmp." + std::to_string(getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return IOError("cannot write " + path + ": " + strerror(errno));
@@ -49,7 +49,7 @@ Status WriteFileAtomic(const std::string& path, const std::string& content) {
     }
     off += static_cast<size_t>(n);
   }
-  if (fsync(fd) != 0 || close(fd) != 0) {
+  if ((sync == FileSync::kFsync && fsync(fd) != 0) || close(fd) != 0) {
     int e = errno;
     unlink(tmp.c_str());
     return IOError("cannot write " + path + ": " + strerror(e));

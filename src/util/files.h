@@ -8,9 +8,14 @@
 namespace pipeline {
 
 Result<std::string> ReadFile(const std::string& path);
-// Write to path.tmp, fsync, rename over path: readers see the old or the new
-// file, never a torn one.
-Status WriteFileAtomic(const std::string& path, const std::string& content);
+// Whether WriteFileAtomic waits for the disk. Without the fsync the write is
+// still atomic for readers and survives a crash of the process (kill -9), but
+// not of the machine; an fsync costs ~8 ms on an ordinary disk.
+enum class FileSync { kFsync, kNoFsync };
+
+// Write to path.tmp, fsync (unless kNoFsync), rename over path: readers see
+// the old or the new file, never a torn one.
+Status WriteFileAtomic(const std::string& path, const std::string& content, FileSync sync = FileSync::kFsync);
 // mkdir -p; mode for created directories.
 Status MakeDirs(const std::string& path, int mode = 0755);
 bool PathExists(const std::string& path);
