@@ -96,9 +96,11 @@ class Ledger {
   Result<std::optional<HoldInfo>> Hold(const std::string& run_id);
 
  private:
+  // A domains row, with the running totals the store keeps (schema v4).
   struct DomainRow {
     int64_t budget_cents = 0;
     bool overrun_blocked = false;
+    int64_t held_cents = 0, spent_cents = 0;
   };
   Result<std::optional<DomainRow>> LoadDomain(const std::string& domain);
   Status EnsureDomain(const std::string& domain);

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "ledger/ledger.h"
+#include "ledger/ledger_testing.h"
 #include "proc/process.h"
 #include "store/schema.h"
 #include "util/files.h"
@@ -119,6 +120,11 @@ TEST(LedgerCrashTest, KillNineMidBatchLeavesAConsistentStore) {
     int64_t excess = One(db, "SELECT COALESCE(SUM(MAX(0, l.cents - h.cents)), 0) FROM holds h JOIN ledger l "
                              "ON l.run_id = h.run_id AND l.kind = 'spend'");
     EXPECT_LE(spent + held, kBudget + excess) << "round " << round;
+    // The running totals moved in the same transactions as the rows they sum.
+    auto mismatches = ledger_testing::TotalsMismatches(db);
+    EXPECT_TRUE(mismatches.empty()) << "round " << round << ":\n" << ledger_testing::Describe(mismatches);
+    EXPECT_EQ(One(db, "SELECT held_cents FROM domains WHERE domain = 'D'"), held) << "round " << round;
+    EXPECT_EQ(One(db, "SELECT spent_cents FROM domains WHERE domain = 'D'"), spent) << "round " << round;
     if (round == 5) {
       EXPECT_GT(One(db, "SELECT COUNT(*) FROM holds"), 0) << "the writer never committed";
     }

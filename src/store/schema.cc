@@ -179,6 +179,74 @@ CREATE INDEX external_runs_by_task ON external_runs (task_id, created_at);
 CREATE INDEX holds_by_domain_cents ON holds (domain, state, cents);
 CREATE INDEX ledger_by_domain_cents ON ledger (domain, kind, cents);
 )sql",
+      // v4: per-domain running totals, so a reserve or a check reads one row
+      // instead of summing every hold and spend of the domain. Triggers keep
+      // them, inside the statement that changes a row, so every write path
+      // (and a kill -9 anywhere) leaves totals equal to the sums:
+      //   held_cents  = SUM(holds.cents)  WHERE state = 'held'
+      //   spent_cents = SUM(ledger.cents) WHERE kind = 'spend'
+      // A domains row inserted (or renamed) after its holds or spends counts
+      // them when it appears. Not covered: INSERT OR REPLACE into holds or
+      // ledger (SQLite fires no delete trigger for the replaced row unless
+      // recursive_triggers is on); nothing here writes them that way.
+      R"sql(
+ALTER TABLE domains ADD COLUMN held_cents INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE domains ADD COLUMN spent_cents INTEGER NOT NULL DEFAULT 0;
+
+UPDATE domains SET
+  held_cents  = (SELECT COALESCE(SUM(h.cents), 0) FROM holds h WHERE h.domain = domains.domain AND h.state = 'held'),
+  spent_cents = (SELECT COALESCE(SUM(l.cents), 0) FROM ledger l WHERE l.domain = domains.domain AND l.kind = 'spend');
+
+CREATE TRIGGER domains_totals_on_insert AFTER INSERT ON domains
+BEGIN
+  UPDATE domains SET
+    held_cents  = (SELECT COALESCE(SUM(h.cents), 0) FROM holds h WHERE h.domain = NEW.domain AND h.state = 'held'),
+    spent_cents = (SELECT COALESCE(SUM(l.cents), 0) FROM ledger l WHERE l.domain = NEW.domain AND l.kind = 'spend')
+  WHERE domain = NEW.domain;
+END;
+
+CREATE TRIGGER domains_totals_on_rename AFTER UPDATE OF domain ON domains
+BEGIN
+  UPDATE domains SET
+    held_cents  = (SELECT COALESCE(SUM(h.cents), 0) FROM holds h WHERE h.domain = NEW.domain AND h.state = 'held'),
+    spent_cents = (SELECT COALESCE(SUM(l.cents), 0) FROM ledger l WHERE l.domain = NEW.domain AND l.kind = 'spend')
+  WHERE domain = NEW.domain;
+END;
+
+CREATE TRIGGER holds_totals_on_insert AFTER INSERT ON holds WHEN NEW.state = 'held'
+BEGIN
+  UPDATE domains SET held_cents = held_cents + NEW.cents WHERE domain = NEW.domain;
+END;
+
+CREATE TRIGGER holds_totals_on_update AFTER UPDATE OF domain, cents, state ON holds
+  WHEN OLD.state = 'held' OR NEW.state = 'held'
+BEGIN
+  UPDATE domains SET held_cents = held_cents - OLD.cents WHERE OLD.state = 'held' AND domain = OLD.domain;
+  UPDATE domains SET held_cents = held_cents + NEW.cents WHERE NEW.state = 'held' AND domain = NEW.domain;
+END;
+
+CREATE TRIGGER holds_totals_on_delete AFTER DELETE ON holds WHEN OLD.state = 'held'
+BEGIN
+  UPDATE domains SET held_cents = held_cents - OLD.cents WHERE domain = OLD.domain;
+END;
+
+CREATE TRIGGER ledger_totals_on_insert AFTER INSERT ON ledger WHEN NEW.kind = 'spend'
+BEGIN
+  UPDATE domains SET spent_cents = spent_cents + NEW.cents WHERE domain = NEW.domain;
+END;
+
+CREATE TRIGGER ledger_totals_on_update AFTER UPDATE OF domain, cents, kind ON ledger
+  WHEN OLD.kind = 'spend' OR NEW.kind = 'spend'
+BEGIN
+  UPDATE domains SET spent_cents = spent_cents - OLD.cents WHERE OLD.kind = 'spend' AND domain = OLD.domain;
+  UPDATE domains SET spent_cents = spent_cents + NEW.cents WHERE NEW.kind = 'spend' AND domain = NEW.domain;
+END;
+
+CREATE TRIGGER ledger_totals_on_delete AFTER DELETE ON ledger WHEN OLD.kind = 'spend'
+BEGIN
+  UPDATE domains SET spent_cents = spent_cents - OLD.cents WHERE domain = OLD.domain;
+END;
+)sql",
   };
   return kMigrations;
 }
@@ -195,18 +263,22 @@ static Result<int> UserVersion(Db& db) {
   return static_cast<int>(s->Int(0));
 }
 
-Status Migrate(Db& db) {
+Status Migrate(Db& db) { return MigrateTo(db, LatestSchemaVersion()); }
+
+Status MigrateTo(Db& db, int target) {
   const auto& migrations = Migrations();
+  if (target < 0 || target > LatestSchemaVersion())
+    return InvalidArgument("no schema version " + std::to_string(target));
   // The common case (up to date) takes no write lock.
   PL_ASSIGN_OR_RETURN(int version, UserVersion(db));
-  while (version != LatestSchemaVersion()) {
+  while (version < target || version > LatestSchemaVersion()) {
     PL_RETURN_IF_ERROR(db.Write([&]() -> Status {
       PL_ASSIGN_OR_RETURN(version, UserVersion(db));  // another process may have migrated meanwhile
       if (version > LatestSchemaVersion())
         return Refused("the store has schema version " + std::to_string(version) +
                        ", newer than this pipeline (" + std::to_string(LatestSchemaVersion()) +
                        "); upgrade pipeline");
-      if (version == LatestSchemaVersion()) return Status::Ok();
+      if (version >= target) return Status::Ok();
       PL_RETURN_IF_ERROR(db.Exec(migrations[static_cast<size_t>(version)]));
       ++version;
       return db.Exec("PRAGMA user_version = " + std::to_string(version));
