@@ -108,11 +108,18 @@ class Runner {
   int PrintTasks(const Result<std::vector<Task>>& r) {
     if (!r.ok()) return Fail(r.error());
     if (o_.store.json) {
-      // Written directly: a large backlog makes tens of thousands of objects.
+      // Written directly, and out in chunks as it is made: a large backlog
+      // makes tens of thousands of objects, megabytes of text.
+      constexpr size_t kChunk = 1 << 20;
       std::string out = "[";
+      out.reserve(kChunk + (64 << 10));
       for (size_t i = 0; i < r->size(); ++i) {
         if (i) out.push_back(',');
         AppendTaskJsonText(&out, (*r)[i]);
+        if (out.size() >= kChunk) {
+          fwrite(out.data(), 1, out.size(), stdout);
+          out.clear();
+        }
       }
       out.append("]\n");
       fwrite(out.data(), 1, out.size(), stdout);

@@ -55,6 +55,44 @@ void Str(std::string* out, const std::string& s) {
   out->push_back('"');
 }
 
+void Digits(char* at, int64_t v, int width) {
+  for (int i = width - 1; i >= 0; --i, v /= 10) at[i] = static_cast<char>('0' + v % 10);
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+// FormatIso8601(t) without gmtime_r and snprintf, which cost more than the
+// rest of a task's text. Days to a civil date: H. Hinnant's days_from_civil
+// inverse (proleptic Gregorian, as gmtime). Years outside 0..9999 (never
+// stored) fall back to the library.
+void Time(std::string* out, Micros t) {
+  int64_t secs = FloorDiv(t, 1'000'000), frac = t - secs * 1'000'000;
+  int64_t days = FloorDiv(secs, 86'400), sod = secs - days * 86'400;
+  int64_t z = days + 719'468;
+  int64_t era = FloorDiv(z, 146'097);
+  int64_t doe = z - era * 146'097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36'524 - doe / 146'096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  int64_t year = yoe + era * 400 + (month <= 2);
+  out->push_back('"');
+  if (year < 0 || year > 9999) {
+    out->append(FormatIso8601(t)).push_back('"');
+    return;
+  }
+  char b[] = "YYYY-MM-DDTHH:MM:SS.ffffffZ\"";
+  Digits(b, year, 4);
+  Digits(b + 5, month, 2);
+  Digits(b + 8, day, 2);
+  Digits(b + 11, sod / 3600, 2);
+  Digits(b + 14, sod / 60 % 60, 2);
+  Digits(b + 17, sod % 60, 2);
+  Digits(b + 20, frac, 6);
+  out->append(b, sizeof b - 1);
+}
+
 void OptStr(std::string* out, const std::optional<std::string>& s) {
   if (s) Str(out, *s);
   else out->append("null");
@@ -77,13 +115,17 @@ void AppendTaskJsonText(std::string* out, const Task& t) {
     const Comment& c = t.comments[i];
     out->append(i ? ",{\"commentAuthor\":" : "{\"commentAuthor\":");
     Str(out, c.author);
-    out->append(",\"commentCreatedAt\":\"").append(FormatIso8601(c.created_at)).append("\",\"commentText\":");
+    out->append(",\"commentCreatedAt\":");
+    Time(out, c.created_at);
+    out->append(",\"commentText\":");
     Str(out, c.text);
     out->push_back('}');
   }
   out->append("],\"taskComplexity\":");
   out->append(t.complexity ? std::to_string(*t.complexity) : "null");
-  out->append(",\"taskCreatedAt\":\"").append(FormatIso8601(t.created_at)).append("\",\"taskDependencies\":");
+  out->append(",\"taskCreatedAt\":");
+  Time(out, t.created_at);
+  out->append(",\"taskDependencies\":");
   StrList(out, t.deps);
   out->append(",\"taskDescription\":");
   Str(out, t.description);
@@ -101,7 +143,9 @@ void AppendTaskJsonText(std::string* out, const Task& t) {
   Str(out, t.title);
   out->append(",\"taskType\":");
   Str(out, t.type);
-  out->append(",\"taskUpdatedAt\":\"").append(FormatIso8601(t.updated_at)).append("\"}");
+  out->append(",\"taskUpdatedAt\":");
+  Time(out, t.updated_at);
+  out->push_back('}');
 }
 
 }  // namespace pipeline

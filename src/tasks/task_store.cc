@@ -1,7 +1,5 @@
 #include "tasks/task_store.h"
 
-#include <unordered_map>
-
 #include "util/text.h"
 
 namespace pipeline {
@@ -12,14 +10,15 @@ constexpr char kColumns[] =
     "SELECT id, seq, title, type, parent, namespace, status, patchset, priority, complexity, description, "
     "created_at, updated_at, not_before, retries, feedback FROM tasks ";
 
-// Below this many tasks, details come from indexed lookups per task; above it,
-// one scan of each side table is cheaper (e.g. `ready` over a large backlog).
-constexpr size_t kScanThreshold = 200;
+// The store holds the canonical names; "open" first, as `ready` reads only those.
+TaskStatus StatusFromDb(const std::string& s) {
+  if (s == "open") return TaskStatus::kOpen;
+  return ParseTaskStatus(s).value_or(TaskStatus::kOpen);
+}
 
-TaskStatus StatusFromDb(const std::string& s) { return ParseTaskStatus(s).value_or(TaskStatus::kOpen); }
-
-Task RowToTask(const Stmt& s) {
-  Task t;
+// Fills t in place: `ready` reads tens of thousands of rows, and a Task costs
+// as much to move as to fill.
+void RowToTask(const Stmt& s, Task& t) {
   t.id = s.Text(0);
   t.seq = s.Int(1);
   t.title = s.Text(2);
@@ -36,7 +35,6 @@ Task RowToTask(const Stmt& s) {
   t.not_before = s.Int(13);
   t.retries = s.Int(14);
   t.feedback = s.OptText(15);
-  return t;
 }
 
 }  // namespace
@@ -56,73 +54,27 @@ Status TaskStore::Touch(const std::string& id) {
   return db_.Cached("UPDATE tasks SET updated_at = ? WHERE id = ?").BindAll(clock_.Now(), id).Run();
 }
 
+Status TaskStore::Rows(const std::string& where_and_order, const std::vector<std::string>& binds,
+                       std::vector<Task>* out) {
+  PL_ASSIGN_OR_RETURN(Stmt s, db_.Prepare(std::string(kColumns) + where_and_order));
+  for (size_t i = 0; i < binds.size(); ++i) s.Bind(static_cast<int>(i + 1), binds[i]);
+  while (true) {
+    PL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    RowToTask(s, out->emplace_back());
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<Task>> TaskStore::Query(const std::string& where_and_order,
                                            const std::vector<std::string>& binds) {
   std::vector<Task> out;
   Status st = db_.Read([&]() -> Status {
-    PL_ASSIGN_OR_RETURN(Stmt s, db_.Prepare(std::string(kColumns) + where_and_order));
-    for (size_t i = 0; i < binds.size(); ++i) s.Bind(static_cast<int>(i + 1), binds[i]);
-    while (true) {
-      PL_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back(RowToTask(s));
-    }
+    PL_RETURN_IF_ERROR(Rows(where_and_order, binds, &out));
     return LoadDetails(&out);
   });
   if (!st.ok()) return st.error();
   return out;
-}
-
-Status TaskStore::LoadDetails(std::vector<Task>* tasks) {
-  if (tasks->size() <= kScanThreshold) {
-    for (Task& t : *tasks) {
-      Stmt& d = db_.Cached("SELECT depends_on FROM task_deps WHERE task_id = ? ORDER BY depends_on");
-      d.Bind(1, t.id);
-      while (true) {
-        PL_ASSIGN_OR_RETURN(bool row, d.Step());
-        if (!row) break;
-        t.deps.push_back(d.Text(0));
-      }
-      Stmt& g = db_.Cached("SELECT tag FROM task_tags WHERE task_id = ? ORDER BY tag");
-      g.Bind(1, t.id);
-      while (true) {
-        PL_ASSIGN_OR_RETURN(bool row, g.Step());
-        if (!row) break;
-        t.tags.push_back(g.Text(0));
-      }
-      Stmt& c = db_.Cached("SELECT id, text, author, created_at FROM comments WHERE task_id = ? ORDER BY id");
-      c.Bind(1, t.id);
-      while (true) {
-        PL_ASSIGN_OR_RETURN(bool row, c.Step());
-        if (!row) break;
-        t.comments.push_back({c.Int(0), c.Text(1), c.Text(2), c.Int(3)});
-      }
-    }
-    return Status::Ok();
-  }
-  std::unordered_map<std::string, Task*> by_id;
-  by_id.reserve(tasks->size());
-  for (Task& t : *tasks) by_id.emplace(t.id, &t);
-  PL_ASSIGN_OR_RETURN(Stmt d, db_.Prepare("SELECT task_id, depends_on FROM task_deps ORDER BY task_id, depends_on"));
-  while (true) {
-    PL_ASSIGN_OR_RETURN(bool row, d.Step());
-    if (!row) break;
-    if (auto it = by_id.find(d.Text(0)); it != by_id.end()) it->second->deps.push_back(d.Text(1));
-  }
-  PL_ASSIGN_OR_RETURN(Stmt g, db_.Prepare("SELECT task_id, tag FROM task_tags ORDER BY task_id, tag"));
-  while (true) {
-    PL_ASSIGN_OR_RETURN(bool row, g.Step());
-    if (!row) break;
-    if (auto it = by_id.find(g.Text(0)); it != by_id.end()) it->second->tags.push_back(g.Text(1));
-  }
-  PL_ASSIGN_OR_RETURN(Stmt c, db_.Prepare("SELECT task_id, id, text, author, created_at FROM comments ORDER BY id"));
-  while (true) {
-    PL_ASSIGN_OR_RETURN(bool row, c.Step());
-    if (!row) break;
-    if (auto it = by_id.find(c.Text(0)); it != by_id.end())
-      it->second->comments.push_back({c.Int(1), c.Text(2), c.Text(3), c.Int(4)});
-  }
-  return Status::Ok();
 }
 
 Status TaskStore::InsertTask(const Task& t) {
@@ -211,15 +163,6 @@ Result<std::vector<Task>> TaskStore::List(const TaskFilter& f) {
     binds.push_back(*f.parent);
   }
   return Query(where + " ORDER BY seq", binds);
-}
-
-Result<std::vector<Task>> TaskStore::Ready() {
-  return Query(
-      "WHERE status = 'open' AND type = 'work' AND NOT EXISTS ("
-      "  SELECT 1 FROM task_deps d JOIN tasks u ON u.id = d.depends_on"
-      "  WHERE d.task_id = tasks.id AND u.status <> 'done') "
-      "ORDER BY priority, seq",
-      {});
 }
 
 Status TaskStore::SetStatus(const std::string& id, TaskStatus to) {

@@ -67,9 +67,16 @@ class TaskStore {
  private:
   Status RequireExists(const std::string& id, const char* what = "task");
   Status Touch(const std::string& id);  // updated_at = now
-  // Fills deps, tags and comments of each task.
+  // Fills deps, tags and comments of each task (task_details.cc).
   Status LoadDetails(std::vector<Task>* tasks);
+  Status LoadDeps(std::vector<Task>* tasks);
+  Status LoadTags(std::vector<Task>* tasks);
+  Status LoadComments(std::vector<Task>* tasks);
+  // Of these ids, those whose task exists and is not done (task_ready.cc).
+  Result<std::vector<std::string>> NotDone(const std::vector<std::string>& ids);
   Result<std::vector<Task>> Query(const std::string& where_and_order, const std::vector<std::string>& binds);
+  // The rows alone, without deps, tags and comments.
+  Status Rows(const std::string& where_and_order, const std::vector<std::string>& binds, std::vector<Task>* out);
   // A path dep -> ... -> id through existing dependencies, empty when none.
   Result<std::vector<std::string>> PathBetween(const std::string& from, const std::string& to);
   Status InsertTask(const Task& t);  // the row and its deps, tags, comments; assigns seq
