@@ -103,6 +103,8 @@ class Ledger {
     int64_t held_cents = 0, spent_cents = 0;
   };
   Result<std::optional<DomainRow>> LoadDomain(const std::string& domain);
+  Result<bool> HasTotals();
+  Status SumRows(const std::string& domain, DomainRow& row);
   Status EnsureDomain(const std::string& domain);
   Result<DomainReport> Figures(const std::string& domain);
   Result<std::optional<int64_t>> ExistingSpend(const std::string& run_id);
@@ -116,6 +118,7 @@ class Ledger {
   Db& db_;
   Clock& clock_;
   int64_t default_budget_cents_;
+  bool has_totals_ = false;  // the store is at schema v4 or later (never goes back)
 };
 
 

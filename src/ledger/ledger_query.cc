@@ -7,13 +7,56 @@
 
 namespace pipeline {
 
+namespace {
+
+// The schema version that added domains.held_cents/spent_cents and their triggers.
+constexpr int64_t kTotalsSchemaVersion = 4;
+
+}  // namespace
+
+// A read-only connection (status, run --dry-run) does not migrate, so it may
+// meet a store still at v3, without the totals columns.
+Result<bool> Ledger::HasTotals() {
+  if (has_totals_) return true;
+  Stmt& s = db_.Cached("PRAGMA user_version");
+  PL_ASSIGN_OR_RETURN(bool row, s.Step());
+  has_totals_ = row && s.Int(0) >= kTotalsSchemaVersion;
+  s.Reset();
+  return has_totals_;
+}
+
+// The figures of a store older than v4, summed from its rows as v3 did.
+Status Ledger::SumRows(const std::string& domain, DomainRow& r) {
+  Stmt& held = db_.Cached("SELECT COALESCE(SUM(cents), 0) FROM holds WHERE domain = ? AND state = 'held'");
+  held.Bind(1, domain);
+  PL_ASSIGN_OR_RETURN(bool h, held.Step());
+  r.held_cents = h ? held.Int(0) : 0;
+  held.Reset();
+  Stmt& spent = db_.Cached("SELECT COALESCE(SUM(cents), 0) FROM ledger WHERE domain = ? AND kind = 'spend'");
+  spent.Bind(1, domain);
+  PL_ASSIGN_OR_RETURN(bool sp, spent.Step());
+  r.spent_cents = sp ? spent.Int(0) : 0;
+  spent.Reset();
+  return Status::Ok();
+}
+
 Result<std::optional<Ledger::DomainRow>> Ledger::LoadDomain(const std::string& domain) {
-  Stmt& s = db_.Cached("SELECT budget_cents, overrun_blocked, held_cents, spent_cents FROM domains WHERE domain = ?");
+  PL_ASSIGN_OR_RETURN(bool totals, HasTotals());
+  std::optional<DomainRow> out;
+  if (totals) {
+    Stmt& s = db_.Cached("SELECT budget_cents, overrun_blocked, held_cents, spent_cents FROM domains WHERE domain = ?");
+    s.Bind(1, domain);
+    PL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row) out = DomainRow{s.Int(0), s.Int(1) != 0, s.Int(2), s.Int(3)};
+    s.Reset();
+    return out;
+  }
+  Stmt& s = db_.Cached("SELECT budget_cents, overrun_blocked FROM domains WHERE domain = ?");
   s.Bind(1, domain);
   PL_ASSIGN_OR_RETURN(bool row, s.Step());
-  std::optional<DomainRow> out;
-  if (row) out = DomainRow{s.Int(0), s.Int(1) != 0, s.Int(2), s.Int(3)};
+  if (row) out = DomainRow{s.Int(0), s.Int(1) != 0};
   s.Reset();
+  if (out) PL_RETURN_IF_ERROR(SumRows(domain, *out));
   return out;
 }
 
