@@ -4,6 +4,7 @@
 // against a large table (comments pile up on done tasks) look up just their
 // own rows through one IN list. A lookup costs about as much as scanning
 // tens of rows, so the choice is made by counting the table's rows first.
+#include <string_view>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -76,7 +77,8 @@ Status Fill(Db& db, std::vector<Task>* tasks, const SideTable& side, AddRow add)
   c.Reset();
   if (rows == 0) return Status::Ok();
 
-  std::unordered_map<std::string, Task*> by_id;
+  // Keys view the tasks' ids, which stay put while the map lives.
+  std::unordered_map<std::string_view, Task*> by_id;
   by_id.reserve(tasks->size());
   for (Task& t : *tasks) by_id.emplace(t.id, &t);
   bool scan = rows <= kScanRowsPerTask * static_cast<int64_t>(tasks->size());

@@ -22,8 +22,15 @@ void Str(std::string* out, const std::string& s) {
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out->push_back(static_cast<char>(c));
-      ++i;
+      // A run of plain characters goes in with one append.
+      size_t j = i + 1;
+      while (j < s.size()) {
+        unsigned char d = static_cast<unsigned char>(s[j]);
+        if (d < 0x20 || d >= 0x7f || d == '"' || d == '\\') break;
+        ++j;
+      }
+      out->append(s, i, j - i);
+      i = j;
       continue;
     }
     if (c < 0x80) {
