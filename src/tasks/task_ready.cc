@@ -17,7 +17,10 @@ namespace pipeline {
 Result<std::vector<std::string>> TaskStore::NotDone(const std::vector<std::string>& ids) {
   std::vector<std::string> out;
   if (ids.empty()) return out;
-  Stmt& s = db_.Cached("SELECT id FROM tasks WHERE id IN (SELECT value FROM json_each(?)) AND status <> 'done'");
+  // A join rather than IN (...): the ids are distinct, and IN would first
+  // copy them all into a temporary index.
+  Stmt& s = db_.Cached(
+      "SELECT t.id FROM json_each(?) j CROSS JOIN tasks t ON t.id = j.value WHERE t.status <> 'done'");
   s.Bind(1, nlohmann::json(ids).dump());
   while (true) {
     PL_ASSIGN_OR_RETURN(bool row, s.Step());

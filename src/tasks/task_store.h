@@ -72,7 +72,7 @@ class TaskStore {
   Status LoadDeps(std::vector<Task>* tasks);
   Status LoadTags(std::vector<Task>* tasks);
   Status LoadComments(std::vector<Task>* tasks);
-  // Of these ids, those whose task exists and is not done (task_ready.cc).
+  // Of these distinct ids, those whose task exists and is not done (task_ready.cc).
   Result<std::vector<std::string>> NotDone(const std::vector<std::string>& ids);
   Result<std::vector<Task>> Query(const std::string& where_and_order, const std::vector<std::string>& binds);
   // The rows alone, without deps, tags and comments.
