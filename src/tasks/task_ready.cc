@@ -5,6 +5,7 @@
 // candidates come in order off the (status, priority, seq) index, their
 // dependencies in one pass (task_details.cc), and the status of only those
 // dependencies that are not candidates themselves in one IN query.
+#include <algorithm>
 #include <string_view>
 #include <unordered_set>
 
@@ -52,6 +53,7 @@ Result<std::vector<Task>> TaskStore::Ready() {
     for (const Task& t : candidates)
       for (const std::string& d : t.deps)
         if (!open.count(d) && asked.insert(d).second) ask.push_back(d);
+    std::sort(ask.begin(), ask.end());  // looked up in key order, each index page is read once
     PL_ASSIGN_OR_RETURN(std::vector<std::string> not_done_list, NotDone(ask));
     std::unordered_set<std::string> not_done(not_done_list.begin(), not_done_list.end());
 
