@@ -4,7 +4,8 @@
 // dependency; b-tree lookups, not rows, are what costs here. So the
 // candidates come in order off the (status, priority, seq) index, their
 // dependencies in one pass (task_details.cc), and the status of only those
-// dependencies that are not candidates themselves in one IN query.
+// dependencies that are not candidates themselves in one query over the
+// list of their ids.
 #include <algorithm>
 #include <string_view>
 #include <unordered_set>
