@@ -47,7 +47,7 @@ constexpr SideTable kTags = {
 };
 
 constexpr SideTable kComments = {
-    // Comments are never deleted, so the largest id bounds the count without a scan.
+    // Ids only grow, so the largest is an upper bound of the count, read without a scan.
     "SELECT COALESCE(MAX(id), 0) FROM comments",
     "SELECT task_id, id, text, author, created_at FROM comments WHERE task_id = ? ORDER BY id",
     "SELECT task_id, id, text, author, created_at FROM comments "
