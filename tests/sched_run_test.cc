@@ -210,6 +210,21 @@ TEST(SchedRun, SecondSchedulerIsRefused) {
   EXPECT_NE(r.err.find("another scheduler (pid " + std::to_string(getpid()) + ")"), std::string::npos) << r.err;
 }
 
+// A record lock does not conflict within its own process, so the lock itself
+// refuses a second holder there; once released it can be taken again.
+TEST(SchedRun, SchedulerLockIsOnePerProcess) {
+  SchedRepo repo("");
+  {
+    auto first = SchedulerLock::Acquire(repo.paths());
+    ASSERT_TRUE(first.ok()) << first.message();
+    auto second = SchedulerLock::Acquire(repo.paths());
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.kind(), ErrorKind::kRefused);
+  }
+  auto again = SchedulerLock::Acquire(repo.paths());
+  EXPECT_TRUE(again.ok()) << again.message();
+}
+
 TEST(SchedRun, BadOptionsAreUsageErrors) {
   SchedRepo repo("");
   auto r = repo.Run({"--max-active", "0"});

@@ -11,17 +11,31 @@
 
 namespace pipeline {
 
+namespace {
+bool g_held = false;  // this process holds a SchedulerLock
+}  // namespace
+
 Result<SchedulerLock> SchedulerLock::Acquire(const RootPaths& paths) {
   std::string path = paths.scheduler_lock();
+  if (g_held) return Refused("another scheduler (pid " + std::to_string(getpid()) + ") is already running in this process");
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return IOError("cannot open " + path + ": " + strerror(errno));
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  struct flock whole = {};
+  whole.l_type = F_WRLCK;
+  whole.l_whence = SEEK_SET;
+  if (fcntl(fd, F_SETLK, &whole) != 0) {
     int err = errno;
+    // The holder as the kernel knows it; the file's pid if that fails.
+    struct flock probe = {};
+    probe.l_type = F_WRLCK;
+    probe.l_whence = SEEK_SET;
+    std::string pid;
+    if (fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK) pid = std::to_string(probe.l_pid);
     char buf[32] = {0};
     ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
     close(fd);
-    if (err != EWOULDBLOCK) return IOError("cannot lock " + path + ": " + strerror(err));
-    std::string pid = n > 0 ? Trim(std::string(buf, static_cast<size_t>(n))) : "?";
+    if (err != EAGAIN && err != EACCES) return IOError("cannot lock " + path + ": " + strerror(err));
+    if (pid.empty()) pid = n > 0 ? Trim(std::string(buf, static_cast<size_t>(n))) : "?";
     return Refused("another scheduler (pid " + pid + ") is already running on this store (" + paths.root + ")");
   }
   std::string pid = std::to_string(getpid()) + "\n";
@@ -29,11 +43,14 @@ Result<SchedulerLock> SchedulerLock::Acquire(const RootPaths& paths) {
     close(fd);
     return IOError("cannot write " + path + ": " + strerror(errno));
   }
+  g_held = true;
   return SchedulerLock(fd);
 }
 
 SchedulerLock::~SchedulerLock() {
-  if (fd_ >= 0) close(fd_);  // releases the flock; the file stays (its pid is stale, harmlessly)
+  if (fd_ < 0) return;
+  close(fd_);  // releases the record lock; the file stays (its pid is stale, harmlessly)
+  g_held = false;
 }
 
 }  // namespace pipeline

@@ -95,7 +95,24 @@ Db::Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
 
 Db::~Db() {
   cache_.reset();
+  TruncateLargeWal();
   sqlite3_close_v2(db_);
+}
+
+// The WAL is kept when a connection closes (see Open), and size-triggered
+// checkpoints keep it near 4 MB. One huge transaction (a big `task import`)
+// leaves it much larger, and every process that then opens the store first
+// on its own rebuilds its index from the whole file. So the connection that
+// sees such a WAL at close folds it into the database and truncates it: an
+// fsync now and then, after big writes only. Never waits: if another
+// connection is busy, the next one to close tries again.
+void Db::TruncateLargeWal() {
+  constexpr off_t kLargeWalBytes = 16 << 20;
+  if (path_.empty() || path_ == ":memory:" || sqlite3_db_readonly(db_, "main") != 0) return;
+  struct stat st;
+  if (stat((path_ + "-wal").c_str(), &st) != 0 || st.st_size < kLargeWalBytes) return;
+  sqlite3_busy_handler(db_, nullptr, nullptr);
+  (void)sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
 }
 
 Error Db::LastError(std::string_view what) const {

@@ -56,6 +56,7 @@ class Db {
 
  private:
   Db(sqlite3* db, std::string path);
+  void TruncateLargeWal();
   sqlite3* db_;
   std::string path_;
   bool in_tx_ = false;

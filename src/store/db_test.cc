@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,43 @@ TEST(DbTest, MigrateIsIdempotentAndVersioned) {
   ASSERT_TRUE(s.ok());
   ASSERT_TRUE(*s->Step());
   EXPECT_EQ(s->Int(0), LatestSchemaVersion());
+}
+
+off_t WalBytes(const std::string& db_path) {
+  struct stat st;
+  return stat((db_path + "-wal").c_str(), &st) == 0 ? st.st_size : -1;
+}
+
+// Closing keeps the WAL (no checkpoint and fsyncs per short process), except
+// after a huge transaction, whose WAL is folded back and truncated so the
+// next process does not rebuild an index over all of it.
+TEST(DbTest, CloseKeepsASmallWalAndTruncatesAHugeOne) {
+  testing::TempDir dir;
+  std::string path = dir / "s.db";
+  {
+    auto db = Db::Open(path, true);
+    ASSERT_TRUE(db.ok()) << db.message();
+    ASSERT_TRUE(Migrate(**db).ok());
+    ASSERT_TRUE((*db)->Exec("INSERT INTO meta (key, value) VALUES ('small', 'x')").ok());
+  }
+  EXPECT_GT(WalBytes(path), 0) << "the WAL should outlive the connection";
+  {
+    auto db = Db::Open(path, true);
+    ASSERT_TRUE(db.ok()) << db.message();
+    // ~24 MB in one transaction: far past the size-triggered checkpoints.
+    ASSERT_TRUE((*db)->Write([&]() -> Status {
+      PL_RETURN_IF_ERROR((*db)->Exec("CREATE TABLE big (b BLOB)"));
+      for (int i = 0; i < 24; ++i)
+        PL_RETURN_IF_ERROR((*db)->Exec("INSERT INTO big (b) VALUES (zeroblob(1048576))"));
+      return Status::Ok();
+    }).ok());
+    EXPECT_GT(WalBytes(path), 16 << 20);
+  }
+  EXPECT_EQ(WalBytes(path), 0) << "a huge WAL should be truncated at close";
+  auto db = Db::Open(path, false);
+  ASSERT_TRUE(db.ok()) << db.message();
+  EXPECT_EQ(CountRows(**db, "big"), 24);
+  EXPECT_EQ(CountRows(**db, "meta"), 2);
 }
 
 TEST(DbTest, RefusesANewerStore) {

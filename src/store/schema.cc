@@ -247,6 +247,16 @@ BEGIN
   UPDATE domains SET spent_cents = spent_cents - OLD.cents WHERE domain = OLD.domain;
 END;
 )sql",
+      // v5: the v3 covering indexes only served the sums that v4's totals
+      // replaced, and every hold and spend paid to keep them (claim + reserve
+      // ~10% faster without). The ready query looks up the status of the
+      // tasks that block others by id: a covering (id, status) index answers
+      // that without visiting the table rows.
+      R"sql(
+DROP INDEX IF EXISTS holds_by_domain_cents;
+DROP INDEX IF EXISTS ledger_by_domain_cents;
+CREATE INDEX tasks_id_status ON tasks (id, status);
+)sql",
   };
   return kMigrations;
 }

@@ -96,8 +96,9 @@ class ReadyOracleTest : public ::testing::Test {
       auto created = store_->Create(t);
       ASSERT_TRUE(created.ok()) << created.message();
       clock_.Advance(1'000'003);
-      if (rng() % 4 == 0)
+      if (rng() % 4 == 0) {
         ASSERT_TRUE(store_->AddComment(created->id, "note " + kWords[rng() % 8], rng() % 2 ? "human" : "agent:dev").ok());
+      }
     }
     const TaskStatus kStatuses[] = {TaskStatus::kDone, TaskStatus::kDone,       TaskStatus::kOpen,
                                     TaskStatus::kOpen, TaskStatus::kInProgress, TaskStatus::kReview,
@@ -130,8 +131,11 @@ TEST_F(ReadyOracleTest, LargeSideTablesAreLookedUpByIdSameBytes) {
                         "SELECT id, 'old-' || n FROM tasks, k WHERE status = 'done'")
                   .ok());
   // And a few land on ready tasks after them, so ids interleave.
-  for (const std::string& id : OldReadyIds())
-    if (id.back() == '3') ASSERT_TRUE(store_->AddComment(id, "late \xe2\x9c\x93", "system").ok());
+  for (const std::string& id : OldReadyIds()) {
+    if (id.back() == '3') {
+      ASSERT_TRUE(store_->AddComment(id, "late \xe2\x9c\x93", "system").ok());
+    }
+  }
   EXPECT_GT(ExpectSameAsOracle(), 200u);
 }
 
