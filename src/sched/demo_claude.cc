@@ -45,6 +45,11 @@ Result<ClaudeCli> Probe(const std::string& path) {
 
 std::string TomlString(const std::string& s) { return nlohmann::json(s).dump(); }
 
+void SleepMs(int ms) {
+  struct timespec ts = {0, ms * 1'000'000L};
+  nanosleep(&ts, nullptr);
+}
+
 }  // namespace
 
 Result<ClaudeCli> FindClaudeCli(const std::string& explicit_path, const std::string& self_exe) {
@@ -60,11 +65,6 @@ Result<ClaudeCli> FindClaudeCli(const std::string& explicit_path, const std::str
   return NotFound("Claude Code is not installed (looked for " + in_tree +
                   " and claude on PATH); install it with scripts/install-agent-clis.sh (make demo does), "
                   "give --claude PATH, or run the scripted agent: pipeline demo --agent command");
-}
-
-static void SleepMs(int ms) {
-  struct timespec ts = {0, ms * 1'000'000L};
-  nanosleep(&ts, nullptr);
 }
 
 Status DemoModelStub::Start(const std::string& stub_exe, const std::string& state_dir) {

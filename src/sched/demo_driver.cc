@@ -252,14 +252,19 @@ required = false
                      fmt::arg("model", TomlString(kDemoClaudeModel)), fmt::arg("agent", agent_section));
 }
 
+namespace {
+
+struct AgentSetup {
+  std::string config_section;  // [agent] and the profile, for config.toml
+  std::string description;     // for the header line
+};
+
 // Sets up the chosen agent: for Claude Code, the model stub (kept in *stub)
-// and its private home; returns the config's agent section and a line
-// describing the agent for the header.
-Result<std::pair<std::string, std::string>> SetUpAgent(const DemoOptions& opts, const std::string& self,
-                                                       const ClaudeCli& claude, const RootPaths& paths,
-                                                       DemoModelStub* stub) {
+// and its private home.
+Result<AgentSetup> SetUpAgent(const DemoOptions& opts, const std::string& self, const ClaudeCli& claude,
+                              const RootPaths& paths, DemoModelStub* stub) {
   if (opts.agent == "command")
-    return std::make_pair(ScriptedAgentSection(self, kDemoBaseBranch), std::string("the scripted agent (stream-json)"));
+    return AgentSetup{ScriptedAgentSection(self, kDemoBaseBranch), "the scripted agent (stream-json)"};
   std::string state = paths.root + "/demo";
   std::string home = state + "/home";
   PL_RETURN_IF_ERROR(MakeDirs(home + "/.claude", 0700));
@@ -269,9 +274,11 @@ Result<std::pair<std::string, std::string>> SetUpAgent(const DemoOptions& opts, 
   std::string dir = claude.path.substr(0, claude.path.rfind('/'));
   setenv("PATH", (dir + ":" + (path && *path ? path : "/usr/local/bin:/usr/bin:/bin")).c_str(), 1);
   std::string section = "[agent]\nprofile = \"claude-code\"\n\n" + ClaudeProfileConfig(stub->url(), home);
-  return std::make_pair(section, fmt::format("claude {} at {}; its model is played by the local stub at {}",
-                                             claude.version, claude.path, stub->url()));
+  return AgentSetup{section, fmt::format("claude {} at {}; its model is played by the local stub at {}",
+                                         claude.version, claude.path, stub->url())};
 }
+
+}  // namespace
 
 int RunDemo(const DemoOptions& opts) {
   FILE* out = stdout;
@@ -306,7 +313,7 @@ int RunDemo(const DemoOptions& opts) {
   DemoModelStub stub;  // outlives the scheduler below: the agents talk to it
   auto agent = SetUpAgent(opts, self, claude, paths, &stub);
   if (!agent.ok()) return fail(agent.message());
-  s = WriteFileAtomic(paths.config(), DemoConfigText(kDemoBaseBranch, agent->first));
+  s = WriteFileAtomic(paths.config(), DemoConfigText(kDemoBaseBranch, agent->config_section));
   if (!s.ok()) return fail(s.message());
   auto db = OpenStore(paths);
   if (!db.ok()) return fail(db.message());
@@ -321,7 +328,7 @@ int RunDemo(const DemoOptions& opts) {
   }
   fmt::print(out, "{} tasks in 3 domains (strings, numbers, docs); budgets", key_of->size());
   for (const auto& b : DemoBudgets()) fmt::print(out, " {} {}c", b.domain, b.cents);
-  fmt::print(out, "\nagent: {}\nverify: sh tests/run.sh\n\n", agent->second);
+  fmt::print(out, "\nagent: {}\nverify: sh tests/run.sh\n\n", agent->description);
   fflush(out);
 
   auto config = Config::Load(paths.config());

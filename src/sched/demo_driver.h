@@ -25,7 +25,8 @@ struct DemoOptions {
 };
 
 // The config file the demo writes. agent_section: the [agent] and profile
-// settings of the chosen agent (DemoAgentSection).
+// settings of the chosen agent (ScriptedAgentSection, or the Claude Code
+// profile pointed at the model stub).
 std::string DemoConfigText(const std::string& base, const std::string& agent_section);
 // The scripted agent as profile "demo".
 std::string ScriptedAgentSection(const std::string& self_exe, const std::string& base);
