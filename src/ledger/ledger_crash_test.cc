@@ -22,14 +22,7 @@ namespace {
 constexpr const char* kDbEnv = "PIPELINE_LEDGER_CRASH_DB";
 constexpr int64_t kBudget = 20000;
 
-int64_t One(Db& db, const std::string& sql) {
-  auto s = db.Prepare(sql);
-  EXPECT_TRUE(s.ok()) << s.message();
-  if (!s.ok()) return -1;
-  auto row = s->Step();
-  EXPECT_TRUE(row.ok() && *row) << sql;
-  return s->Int(0);
-}
+using ledger_testing::One;
 
 std::string Text(Db& db, const std::string& sql) {
   auto s = db.Prepare(sql);

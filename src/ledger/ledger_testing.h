@@ -6,9 +6,21 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "store/db.h"
 
 namespace pipeline::ledger_testing {
+
+// The single integer a query returns (-1, and a test failure, if it fails).
+inline int64_t One(Db& db, const std::string& sql) {
+  auto s = db.Prepare(sql);
+  EXPECT_TRUE(s.ok()) << s.message();
+  if (!s.ok()) return -1;
+  auto row = s->Step();
+  EXPECT_TRUE(row.ok() && *row) << sql;
+  return s->Int(0);
+}
 
 struct TotalsMismatch {
   std::string domain;

@@ -24,14 +24,7 @@ std::unique_ptr<Db> OpenMemory() {
   return std::move(db).value();
 }
 
-int64_t One(Db& db, const std::string& sql) {
-  auto s = db.Prepare(sql);
-  EXPECT_TRUE(s.ok()) << s.message();
-  if (!s.ok()) return -1;
-  auto row = s->Step();
-  EXPECT_TRUE(row.ok() && *row) << sql;
-  return s->Int(0);
-}
+using ledger_testing::One;
 
 struct Sums {
   int64_t held = 0, spent = 0;
