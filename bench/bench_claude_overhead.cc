@@ -125,7 +125,6 @@ void EnsureClaudeInstalled() {
     Die("scripts/install-agent-clis.sh failed (exit " + std::to_string(r.exit.exit_code) + "): " + Trim(r.err));
 }
 
-std::string TomlString(const std::string& s) { return json(s).dump(); }
 
 // By hand: the profile's argv with its env, stdout to a file as a caller
 // would keep it; ends when the CLI exits, which must be with a result line.
@@ -238,21 +237,12 @@ int main(int argc, char** argv) {
   auto init = testing::RunArgv({s.bin, "init"}, s.repo);
   if (!init.ok()) Die("pipeline init: " + Trim(init.err));
 
-  // The same environment both ways: the one the supervised tests give the
-  // profile (tests/real_agents_supervised_test.cc), here in config.toml.
-  s.env = {{"ANTHROPIC_BASE_URL", url},
-           {"ANTHROPIC_API_KEY", "stub-key"},
-           {"HOME", home},
-           {"CLAUDE_CONFIG_DIR", home + "/.claude"},
-           {"DISABLE_AUTOUPDATER", "1"},
-           {"DISABLE_TELEMETRY", "1"},
-           {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"},
-           {"CLAUDE_CODE_MAX_RETRIES", "2"}};
-  std::string env_toml;
-  for (const auto& [k, v] : s.env) env_toml += (env_toml.empty() ? "" : ", ") + k + " = " + TomlString(v);
+  // The same environment both ways (the one the supervised tests and the demo
+  // give the profile), here in config.toml.
+  s.env = ClaudeCodeEnvForModelServer(url, home);
   std::string config_path = s.repo + "/.pipeline/config.toml";
-  testing::WriteTextFile(config_path, "[agent]\nkill_grace_ms = 500\n\n[profiles.\"claude-code\"]\nenv = { " +
-                                          env_toml + " }\n");
+  testing::WriteTextFile(config_path, "[agent]\nkill_grace_ms = 500\n\n[profiles.\"claude-code\"]\nenv = " +
+                                          EnvAsTomlInlineTable(s.env) + "\n");
   s.prompt = dir / "prompt.md";
   testing::WriteTextFile(s.prompt, "---\nworkspace: " + s.repo + "\n---\n\nReply with the word ok.\n");
 

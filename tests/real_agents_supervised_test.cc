@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "agent/profile.h"
 #include "agent_clis.h"
 #include "stub_harness.h"
 #include "testutil/testutil.h"
@@ -56,11 +57,8 @@ class RealAgentsSupervisedTest : public ::testing::Test {
     stub_ = std::make_unique<StubProcess>(SourceDir() + "/tests/scenarios/" + scenario, dir_.path());
     ASSERT_TRUE(stub_->ok()) << stub_->error();
     std::string c = "[agent]\nkill_grace_ms = 500\n\n";
-    c += "[profiles.\"claude-code\"]\nenv = { ANTHROPIC_BASE_URL = " + TomlString(stub_->url()) +
-         ", ANTHROPIC_API_KEY = \"stub-key\", HOME = " + TomlString(home_) +
-         ", CLAUDE_CONFIG_DIR = " + TomlString(home_ + "/.claude") +
-         ", DISABLE_AUTOUPDATER = \"1\", DISABLE_TELEMETRY = \"1\""
-         ", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = \"1\", CLAUDE_CODE_MAX_RETRIES = \"2\" }\n\n";
+    c += "[profiles.\"claude-code\"]\nenv = " +
+         EnvAsTomlInlineTable(ClaudeCodeEnvForModelServer(stub_->url(), home_)) + "\n\n";
     c += "[profiles.codex]\nenv = { CODEX_HOME = " + TomlString(home_ + "/.codex") + ", HOME = " +
          TomlString(home_) + ", STUB_API_KEY = \"stub-key\" }\n\n";
     c += "[pricing.\"gpt-5\"]\ninput_usd_per_mtok = " + std::to_string(kGptInput) +

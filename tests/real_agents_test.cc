@@ -8,6 +8,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "agent/profile.h"
 #include "agent_clis.h"
 #include "stub_harness.h"
 #include "testutil/testutil.h"
@@ -30,16 +31,7 @@ CommandResult RunClaude(const StubProcess& stub, const std::string& repo, const 
                         const std::string& prompt) {
   return RunArgv({ToolsBin("claude"), "-p", prompt, "--model", "claude-sonnet-4-5", "--output-format", "stream-json",
                   "--verbose", "--permission-mode", "acceptEdits", "--allowedTools", "Bash Edit Write Read"},
-                 repo,
-                 {{"ANTHROPIC_BASE_URL", stub.url()},
-                  {"ANTHROPIC_API_KEY", "stub-key"},
-                  {"HOME", home},
-                  {"CLAUDE_CONFIG_DIR", home + "/.claude"},
-                  {"DISABLE_AUTOUPDATER", "1"},
-                  {"DISABLE_TELEMETRY", "1"},
-                  {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"},
-                  {"CLAUDE_CODE_MAX_RETRIES", "2"}},
-                 kAgentTimeoutMs);
+                 repo, ClaudeCodeEnvForModelServer(stub.url(), home), kAgentTimeoutMs);
 }
 
 // The same for Codex (codex exec), with a private CODEX_HOME.

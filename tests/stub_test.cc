@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "stub_harness.h"
+#include "stub/sse.h"
 #include "testutil/testutil.h"
 #include "util/text.h"
 
@@ -30,15 +31,6 @@ constexpr const char* kScenario = R"({"conversations": [
   {"name": "slow", "match": "TASK-SLOW", "turns": [{"text": "late", "delay_ms": 300}]}
 ]})";
 
-std::vector<std::pair<std::string, json>> Events(const std::string& sse) {
-  std::vector<std::pair<std::string, json>> out;
-  std::string event;
-  for (const std::string& line : Split(sse, '\n')) {
-    if (StartsWith(line, "event: ")) event = line.substr(7);
-    if (StartsWith(line, "data: ")) out.emplace_back(event, json::parse(line.substr(6)));
-  }
-  return out;
-}
 
 json AnthropicBody(const std::string& prompt, int answers, bool stream = true) {
   json messages = json::array({{{"role", "user"}, {"content", json::array({{{"type", "text"}, {"text", prompt}}})}}});
@@ -86,7 +78,7 @@ TEST_F(StubTest, AnthropicToolCallStream) {
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_NE(r->get_header_value("Content-Type").find("text/event-stream"), std::string::npos);
-  auto ev = Events(r->body);
+  auto ev = stub::ParseSse(r->body);
   ASSERT_EQ(ev.size(), 9u) << r->body;
   EXPECT_EQ(ev.front().first, "message_start");
   EXPECT_EQ(ev.front().second["message"]["model"], "claude-test");
@@ -106,7 +98,7 @@ TEST_F(StubTest, AnthropicToolCallStream) {
 TEST_F(StubTest, AnthropicFollowsTheConversationPosition) {
   auto second = Post("/v1/messages", AnthropicBody("TASK-1", 1));
   ASSERT_TRUE(second);
-  auto ev = Events(second->body);
+  auto ev = stub::ParseSse(second->body);
   ASSERT_GE(ev.size(), 5u);
   EXPECT_EQ(ev[1].second["content_block"]["name"], "Bash");
   EXPECT_EQ(json::parse(ev[2].second["delta"]["partial_json"].get<std::string>())["command"], "git commit -am 'add hello'");
@@ -123,7 +115,7 @@ TEST_F(StubTest, ResponsesFunctionCallAndUsage) {
   auto r = Post("/v1/responses", ResponsesBody("TASK-1", 1));
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
-  auto ev = Events(r->body);
+  auto ev = stub::ParseSse(r->body);
   ASSERT_FALSE(ev.empty());
   EXPECT_EQ(ev.front().first, "response.created");
   EXPECT_EQ(ev.back().first, "response.completed");

@@ -1,5 +1,7 @@
 #include "agent/profile.h"
 
+#include <nlohmann/json.hpp>
+
 #include "agent/output_reader.h"
 
 namespace pipeline {
@@ -99,6 +101,24 @@ std::vector<std::string> ExpandCommand(const std::vector<std::string>& tmpl, con
     out.push_back(Substitute(el, subs));
   }
   return out;
+}
+
+std::map<std::string, std::string> ClaudeCodeEnvForModelServer(const std::string& base_url, const std::string& home) {
+  return {{"ANTHROPIC_BASE_URL", base_url},
+          {"ANTHROPIC_API_KEY", "stub-key"},
+          {"HOME", home},
+          {"CLAUDE_CONFIG_DIR", home + "/.claude"},
+          {"DISABLE_AUTOUPDATER", "1"},
+          {"DISABLE_TELEMETRY", "1"},
+          {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"},
+          {"CLAUDE_CODE_MAX_RETRIES", "2"}};
+}
+
+std::string EnvAsTomlInlineTable(const std::map<std::string, std::string>& env) {
+  if (env.empty()) return "{}";
+  std::string out;
+  for (const auto& [k, v] : env) out += (out.empty() ? "{ " : ", ") + k + " = " + nlohmann::json(v).dump();
+  return out + " }";
 }
 
 }  // namespace pipeline

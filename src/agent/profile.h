@@ -41,4 +41,12 @@ struct Substitutions {
 // "{model}" both vanish). Other braces are left as they are.
 std::vector<std::string> ExpandCommand(const std::vector<std::string>& tmpl, const Substitutions& subs);
 
+// The environment that points Claude Code (checked with 2.1.332) at a model
+// server of our choosing, e.g. `pipeline model-stub`, with a private home so
+// that nothing of the user's own settings or credentials is read or written,
+// no update or telemetry traffic, and two retries instead of ten.
+std::map<std::string, std::string> ClaudeCodeEnvForModelServer(const std::string& base_url, const std::string& home);
+// A profile's env written as a config.toml inline table: { K = "v", ... }.
+std::string EnvAsTomlInlineTable(const std::map<std::string, std::string>& env);
+
 }  // namespace pipeline

@@ -57,6 +57,20 @@ TEST(ProfileTest, BuiltInsAndConfigOverrides) {
   EXPECT_EQ(over->reader, "claude-code");
 }
 
+// The stub environment written as config.toml comes back as the profile's
+// env unchanged, quotes and backslashes in a path included.
+TEST(ProfileTest, ModelServerEnvRoundTripsThroughTheConfig) {
+  auto env = ClaudeCodeEnvForModelServer("http://127.0.0.1:4242", "/tmp/h \"q\" \\x");
+  EXPECT_EQ(env.at("ANTHROPIC_BASE_URL"), "http://127.0.0.1:4242");
+  EXPECT_EQ(env.at("CLAUDE_CONFIG_DIR"), "/tmp/h \"q\" \\x/.claude");
+  auto c = Config::Parse("[profiles.\"claude-code\"]\nenv = " + EnvAsTomlInlineTable(env) + "\n", "c.toml");
+  ASSERT_TRUE(c.ok()) << c.message();
+  auto p = LoadProfile(*c, "claude-code");
+  ASSERT_TRUE(p.ok()) << p.message();
+  EXPECT_EQ(p->env, env);
+  EXPECT_EQ(EnvAsTomlInlineTable({}), "{}");
+}
+
 TEST(ProfileTest, CommandProfileNeedsConfigAndUnknownNamesFail) {
   Config empty;
   auto cmd = LoadProfile(empty, "command");

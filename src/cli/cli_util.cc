@@ -50,4 +50,12 @@ void AddStoreFlags(CLI::App& app, StoreFlags* flags) {
   app.add_flag("--json", flags->json, "Print one JSON document on stdout");
 }
 
+Result<SchedulerSetup> LoadSchedulerSetup(const std::optional<std::string>& root_flag) {
+  PL_ASSIGN_OR_RETURN(RootPaths paths, FindRoot(root_flag));
+  PL_RETURN_IF_ERROR(RequireStore(paths));
+  PL_ASSIGN_OR_RETURN(Config config, Config::Load(paths.config()));
+  PL_ASSIGN_OR_RETURN(SchedulerOptions options, OptionsFromConfig(config));
+  return SchedulerSetup{std::move(paths), std::move(config), std::move(options)};
+}
+
 }  // namespace pipeline

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
+#include "sched/scheduler_options.h"
+#include "store/root.h"
 #include "util/status.h"
 
 namespace pipeline {
@@ -33,5 +36,15 @@ struct StoreFlags {
   bool json = false;
 };
 void AddStoreFlags(CLI::App& app, StoreFlags* flags);
+
+// What the scheduler's commands (run, status) start from: the root found from
+// --root (or $PIPELINE_ROOT / the cwd), checked to hold a store, its config,
+// and the scheduler options the config gives.
+struct SchedulerSetup {
+  RootPaths paths;
+  Config config;
+  SchedulerOptions options;
+};
+Result<SchedulerSetup> LoadSchedulerSetup(const std::optional<std::string>& root_flag);
 
 }  // namespace pipeline

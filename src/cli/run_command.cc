@@ -106,13 +106,11 @@ int RunCommand(const Args& args) {
   app.add_flag("--quiet", f.quiet, "No log lines");
   if (auto rc = ParseArgs(app, args)) return *rc;
 
-  auto paths = FindRoot(f.root);
-  if (!paths.ok()) return Fail(paths.error());
-  if (Status s = RequireStore(*paths); !s.ok()) return Fail(s);
-  auto config = Config::Load(paths->config());
-  if (!config.ok()) return Fail(config.error());
-  auto options = OptionsFromConfig(*config);
-  if (!options.ok()) return Fail(options.error());
+  auto setup = LoadSchedulerSetup(f.root);
+  if (!setup.ok()) return Fail(setup.error());
+  const RootPaths* paths = &setup->paths;
+  const Config* config = &setup->config;
+  SchedulerOptions* options = &setup->options;
   if (Status s = Apply(f, &*options); !s.ok()) return Fail(s);
   auto default_budget = config->IntOr("fund.default_budget_cents", 0);
   if (!default_budget.ok()) return Fail(default_budget.error());

@@ -25,13 +25,10 @@ int StatusCommand(const Args& args) {
   bool watch = false;
   app.add_flag("--watch", watch, "Redraw a live view until Ctrl-C");
   if (auto rc = ParseArgs(app, args)) return *rc;
-  auto paths = FindRoot(flags.root);
-  if (!paths.ok()) return Fail(paths.error());
-  if (Status s = RequireStore(*paths); !s.ok()) return Fail(s);
-  auto config = Config::Load(paths->config());
-  if (!config.ok()) return Fail(config.error());
-  auto options = OptionsFromConfig(*config);
-  if (!options.ok()) return Fail(options.error());
+  auto setup = LoadSchedulerSetup(flags.root);
+  if (!setup.ok()) return Fail(setup.error());
+  const RootPaths* paths = &setup->paths;
+  const SchedulerOptions* options = &setup->options;
 
   auto draw = [&]() -> Status {
     // A fresh read-only connection per frame: it sees the latest commits and

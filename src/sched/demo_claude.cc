@@ -6,8 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
+#include "agent/profile.h"
 #include "proc/process.h"
 #include "sched/demo_scenario.h"
 #include "util/files.h"
@@ -42,8 +41,6 @@ Result<ClaudeCli> Probe(const std::string& path) {
   if (!r->ok()) return Unavailable(path + " --version failed: " + SingleLine(Trim(r->err + r->out)));
   return ClaudeCli{path, SingleLine(Trim(r->out))};
 }
-
-std::string TomlString(const std::string& s) { return nlohmann::json(s).dump(); }
 
 void SleepMs(int ms) {
   struct timespec ts = {0, ms * 1'000'000L};
@@ -120,10 +117,7 @@ std::string ClaudeProfileConfig(const std::string& stub_url, const std::string& 
          "# environment points it at the demo's local model server and a private home.\n"
          "# For a real account, drop ANTHROPIC_BASE_URL and give your own key.\n"
          "[profiles.\"claude-code\"]\n"
-         "env = { ANTHROPIC_BASE_URL = " + TomlString(stub_url) + ", ANTHROPIC_API_KEY = \"demo-key\", HOME = " +
-         TomlString(home) + ", CLAUDE_CONFIG_DIR = " + TomlString(home + "/.claude") +
-         ", DISABLE_AUTOUPDATER = \"1\", DISABLE_TELEMETRY = \"1\", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = \"1\""
-         ", CLAUDE_CODE_MAX_RETRIES = \"2\" }\n";
+         "env = " + EnvAsTomlInlineTable(ClaudeCodeEnvForModelServer(stub_url, home)) + "\n";
 }
 
 }  // namespace pipeline::demo

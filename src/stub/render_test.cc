@@ -4,6 +4,7 @@
 #include "stub/anthropic_api.h"
 #include "stub/request_view.h"
 #include "stub/responses_api.h"
+#include "stub/sse.h"
 #include "util/text.h"
 
 namespace pipeline::stub {
@@ -11,16 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-// The (event, data) pairs of an SSE text.
-std::vector<std::pair<std::string, json>> Events(const std::string& sse) {
-  std::vector<std::pair<std::string, json>> out;
-  std::string event;
-  for (const std::string& line : Split(sse, '\n')) {
-    if (StartsWith(line, "event: ")) event = line.substr(7);
-    if (StartsWith(line, "data: ")) out.emplace_back(event, json::parse(line.substr(6)));
-  }
-  return out;
-}
 
 TEST(RequestViewTest, AnthropicCountsAssistantTurnsAndReadsUserTextAndCwd) {
   json body = json::parse(R"({"model": "m1", "stream": true,
@@ -75,7 +66,7 @@ TEST(AnthropicApiTest, ToolTurnStreamsInOrderWithUsage) {
   RequestView req;
   req.model = "claude-x";
   req.cwd = "/w";
-  auto ev = Events(AnthropicStream(WriteTurn(), req, "id1"));
+  auto ev = ParseSse(AnthropicStream(WriteTurn(), req, "id1"));
   std::vector<std::string> names;
   for (auto& [e, d] : ev) {
     names.push_back(e);
@@ -126,7 +117,7 @@ TEST(ResponsesApiTest, ToolTurnIsOneFunctionCallWithUsage) {
   t.usage = {10, 20, 6, 0, 7};
   RequestView req;
   req.model = "gpt-x";
-  auto ev = Events(ResponsesStream(t, req, "id4", 1700000000));
+  auto ev = ParseSse(ResponsesStream(t, req, "id4", 1700000000));
   std::vector<std::string> names;
   for (auto& [e, d] : ev) names.push_back(e);
   EXPECT_EQ(names, (std::vector<std::string>{"response.created", "response.output_item.added",
@@ -150,7 +141,7 @@ TEST(ResponsesApiTest, ToolTurnIsOneFunctionCallWithUsage) {
 TEST(ResponsesApiTest, TextTurnStreamsDeltas) {
   Turn t;
   t.text = "finished";
-  auto ev = Events(ResponsesStream(t, RequestView{}, "id5", 1));
+  auto ev = ParseSse(ResponsesStream(t, RequestView{}, "id5", 1));
   bool saw_delta = false;
   for (auto& [e, d] : ev) {
     if (e == "response.output_text.delta") {
