@@ -7,7 +7,7 @@
 #include <random>
 
 #include "integrate_test_fixture.h"
-#include "sched/integrate_lock.h"
+#include "integrate/lock.h"
 
 namespace pipeline::testing {
 namespace {

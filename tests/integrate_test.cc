@@ -6,7 +6,7 @@
 
 #include <thread>
 
-#include "sched/integrate_lock.h"
+#include "integrate/lock.h"
 
 namespace pipeline::testing {
 namespace {

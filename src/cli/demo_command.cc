@@ -3,8 +3,8 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "sched/demo_agent.h"
-#include "sched/demo_driver.h"
+#include "demo/agent.h"
+#include "demo/driver.h"
 
 namespace pipeline {
 namespace {

@@ -3,7 +3,7 @@
 // review approve|reject`: the review gate.
 //
 // integrate-task's last stdout line is always one JSON object (see
-// sched/integrate_outcome.h); its logs go to stderr.
+// integrate/outcome.h); its logs go to stderr.
 #include <signal.h>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -15,8 +15,8 @@
 #include "cli/commands.h"
 #include "config/config.h"
 #include "git/git.h"
-#include "sched/integrate_verify_config.h"
-#include "sched/integrate_worker.h"
+#include "integrate/verify_config.h"
+#include "integrate/worker.h"
 #include "sched/review_gate.h"
 #include "sched/scheduler_options.h"
 #include "store/root.h"

@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "config/config.h"
 #include "sched/event_loop.h"
-#include "sched/external_scheduler.h"
+#include "external/scheduler.h"
 #include "sched/scheduler.h"
 #include "sched/scheduler_lock.h"
 #include "store/root.h"

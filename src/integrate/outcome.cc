@@ -1,4 +1,4 @@
-#include "sched/integrate_outcome.h"
+#include "integrate/outcome.h"
 
 namespace pipeline {
 

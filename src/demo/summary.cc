@@ -1,4 +1,4 @@
-#include "sched/demo_summary.h"
+#include "demo/summary.h"
 
 #include <fmt/format.h>
 
@@ -7,8 +7,8 @@
 #include <set>
 
 #include "ledger/money.h"
-#include "sched/demo_backlog.h"
-#include "sched/demo_project.h"
+#include "demo/backlog.h"
+#include "demo/project.h"
 #include "util/text.h"
 
 namespace pipeline::demo {

@@ -23,8 +23,8 @@
 
 #include "git/git.h"
 #include "proc/process.h"
-#include "sched/integrate_outcome.h"
-#include "sched/integrate_verify_config.h"
+#include "integrate/outcome.h"
+#include "integrate/verify_config.h"
 #include "store/root.h"
 
 namespace pipeline {

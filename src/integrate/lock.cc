@@ -1,4 +1,4 @@
-#include "sched/integrate_lock.h"
+#include "integrate/lock.h"
 
 #include <errno.h>
 #include <fcntl.h>

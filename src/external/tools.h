@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "proc/process.h"
-#include "sched/external_parse.h"
+#include "external/parse.h"
 #include "sched/scheduler_options.h"
 
 namespace pipeline {

@@ -1,4 +1,4 @@
-#include "sched/demo_edit.h"
+#include "demo/edit.h"
 
 #include "util/files.h"
 #include "util/text.h"

@@ -1,4 +1,4 @@
-#include "sched/demo_stream_json.h"
+#include "demo/stream_json.h"
 
 namespace pipeline::demo {
 

@@ -1,4 +1,4 @@
-#include "sched/demo_driver.h"
+#include "demo/driver.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -16,12 +16,12 @@
 #include "agent/launcher.h"
 #include "config/config.h"
 #include "ledger/ledger.h"
-#include "sched/demo_backlog.h"
-#include "sched/demo_claude.h"
-#include "sched/demo_project.h"
-#include "sched/demo_scenario.h"
-#include "sched/demo_summary.h"
-#include "sched/demo_view.h"
+#include "demo/backlog.h"
+#include "demo/claude.h"
+#include "demo/project.h"
+#include "demo/scenario.h"
+#include "demo/summary.h"
+#include "demo/view.h"
 #include "sched/scheduler.h"
 #include "store/root.h"
 #include "tasks/task_store.h"

@@ -9,7 +9,7 @@
 
 #include "git/git.h"
 #include "proc/process.h"
-#include "sched/integrate_verify_config.h"
+#include "integrate/verify_config.h"
 #include "util/status.h"
 
 namespace pipeline {

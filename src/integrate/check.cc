@@ -1,4 +1,4 @@
-#include "sched/integrate_check.h"
+#include "integrate/check.h"
 
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-#include "sched/demo_backlog.h"
+#include "demo/backlog.h"
 
 namespace pipeline::demo {
 namespace {

@@ -1,4 +1,4 @@
-#include "sched/integrate_journal.h"
+#include "integrate/journal.h"
 
 #include <unistd.h>
 

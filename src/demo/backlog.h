@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sched/demo_edit.h"
+#include "demo/edit.h"
 
 namespace pipeline::demo {
 

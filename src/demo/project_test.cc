@@ -6,8 +6,8 @@
 
 #include <set>
 
-#include "sched/demo_backlog.h"
-#include "sched/demo_project.h"
+#include "demo/backlog.h"
+#include "demo/project.h"
 #include "testutil/testutil.h"
 
 namespace pipeline::demo {

@@ -1,4 +1,4 @@
-#include "sched/demo_view.h"
+#include "demo/view.h"
 
 #include <fmt/format.h>
 #include <sys/ioctl.h>

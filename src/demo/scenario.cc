@@ -1,10 +1,10 @@
-#include "sched/demo_scenario.h"
+#include "demo/scenario.h"
 
 #include <string_view>
 #include <vector>
 
-#include "sched/demo_backlog.h"
-#include "sched/demo_project.h"
+#include "demo/backlog.h"
+#include "demo/project.h"
 
 namespace pipeline::demo {
 namespace {

@@ -7,8 +7,8 @@
 
 #include <cmath>
 
-#include "sched/demo_backlog.h"
-#include "sched/demo_scenario.h"
+#include "demo/backlog.h"
+#include "demo/scenario.h"
 #include "sched/prompt.h"
 #include "stub/scenario.h"
 

@@ -1,4 +1,4 @@
-#include "sched/integrate_verify_config.h"
+#include "integrate/verify_config.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "sched/demo_claude.h"
+#include "demo/claude.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 
 #include "agent/profile.h"
 #include "proc/process.h"
-#include "sched/demo_scenario.h"
+#include "demo/scenario.h"
 #include "util/files.h"
 #include "util/text.h"
 

@@ -1,4 +1,4 @@
-#include "sched/demo_agent.h"
+#include "demo/agent.h"
 
 #include <unistd.h>
 
@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "sched/demo_backlog.h"
-#include "sched/demo_project.h"
-#include "sched/demo_stream_json.h"
+#include "demo/backlog.h"
+#include "demo/project.h"
+#include "demo/stream_json.h"
 #include "util/files.h"
 #include "util/text.h"
 

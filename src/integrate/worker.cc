@@ -1,13 +1,13 @@
-#include "sched/integrate_worker.h"
+#include "integrate/worker.h"
 
 #include <spdlog/spdlog.h>
 
 #include <utility>
 
 #include "git/paths.h"
-#include "sched/integrate_check.h"
-#include "sched/integrate_journal.h"
-#include "sched/integrate_lock.h"
+#include "integrate/check.h"
+#include "integrate/journal.h"
+#include "integrate/lock.h"
 #include "util/text.h"
 
 namespace pipeline {

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "sched/demo_agent.h"
-#include "sched/demo_backlog.h"
-#include "sched/demo_project.h"
+#include "demo/agent.h"
+#include "demo/backlog.h"
+#include "demo/project.h"
 #include "sched/prompt.h"
 #include "testutil/testutil.h"
 #include "util/text.h"

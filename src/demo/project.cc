@@ -1,4 +1,4 @@
-#include "sched/demo_project.h"
+#include "demo/project.h"
 
 #include "util/files.h"
 #include "util/text.h"

@@ -1,4 +1,4 @@
-#include "sched/external_tools.h"
+#include "external/tools.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "sched/external_parse.h"
+#include "external/parse.h"
 
 #include <cmath>
 #include <cstdlib>

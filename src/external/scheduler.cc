@@ -1,4 +1,4 @@
-#include "sched/external_scheduler.h"
+#include "external/scheduler.h"
 
 #include <poll.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 
 #include "ledger/money.h"
 #include "sched/event_loop.h"
-#include "sched/external_tools.h"
+#include "external/tools.h"
 #include "sched/prompt.h"
 #include "sched/run_id.h"
 #include "sched/scheduler_lock.h"

@@ -1,13 +1,13 @@
 // The merge-queue worker against real git repositories: no store needed, the
 // Integrator only uses the root for its lock, journal and scratch worktree.
-#include "sched/integrate_worker.h"
+#include "integrate/worker.h"
 
 #include <gtest/gtest.h>
 
 #include <stdexcept>
 
-#include "sched/integrate_journal.h"
-#include "sched/integrate_lock.h"
+#include "integrate/journal.h"
+#include "integrate/lock.h"
 #include "testutil/testutil.h"
 #include "util/files.h"
 #include "util/text.h"
