@@ -15,7 +15,7 @@
 #include "cli/commands.h"
 #include "config/config.h"
 #include "git/git.h"
-#include "integrate/verify_config.h"
+#include "config/verify.h"
 #include "integrate/worker.h"
 #include "sched/review_gate.h"
 #include "sched/scheduler_options.h"
@@ -119,9 +119,7 @@ int IntegrateTaskCommand(const Args& args) {
     auto opts = OptionsFromConfig(*config);
     if (!opts.ok()) return ReportError(opts.error());
     const std::string domain = task->ns.empty() ? std::string() : DomainFor(*opts, task->ns);
-    auto check = VerifyCommandFor(*config, domain, task->ns);
-    if (!check.ok()) return ReportError(check.error());
-    req.check = *check;
+    req.check = opts->verify.For(domain, task->ns);  // what the verify phase ran (config/verify.h)
     req.check_env = {{"PIPELINE_TASK_ID", task_id},  {"PIPELINE_BASE", base},
                      {"PIPELINE_NAMESPACE", task->ns}, {"PIPELINE_DOMAIN", domain},
                      {"PIPELINE_REPO", paths->repo()}};
