@@ -1,7 +1,9 @@
 // Starting runs: choosing dev candidates for free slots, recording a run in
 // the same transaction as the claim and the budget hold, then (after the
 // commit) preparing its worktree and prompt and starting its monitor. A
-// failure after the commit undoes the claim in one transaction (seed W4).
+// failure after the commit undoes the claim in one transaction, so a task is
+// never left in-progress with no run (docs/protocol.md, "Run bookkeeping is
+// written before the call").
 #include <unistd.h>
 
 #include "proc/process.h"
