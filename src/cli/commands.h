@@ -1,8 +1,8 @@
 // One handler per top-level subcommand, listed in the table of run_main.cc
 // (cli/dispatch.h explains how a command is found). Each takes the arguments
 // after its name and returns the process exit code (0 ok, 1 refused or not
-// found, 2 usage). Handlers print at most one JSON document on stdout with --json,
-// and send every log line to stderr.
+// found, 2 usage). Handlers print at most one JSON document on stdout with
+// --json, and write every diagnostic line to stderr through util/log.h.
 #pragma once
 
 #include <string>
