@@ -15,7 +15,8 @@ namespace {
 const CommandGroup& TopLevel() {
   static const CommandGroup kTop = {
       "pipeline",
-      "pipeline: a backlog of tasks worked by coding agents, with budgets, verification and a merge queue",
+      "Drive a backlog of software tasks through coding agents: tracker, budgets, supervision, verification, "
+      "merge queue",
       {
           {"init", "Create the store (.pipeline/) in this repository", InitCommand},
           {"task", "The task tracker (`task` protocol, docs/protocol.md)", TaskCommand},
