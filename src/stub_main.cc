@@ -16,6 +16,7 @@
 #include "stub/scenario.h"
 #include "stub/stub_server.h"
 #include "util/files.h"
+#include "util/log.h"
 
 namespace pipeline {
 
@@ -63,8 +64,7 @@ int ModelStubMain(const std::vector<std::string>& args) {
       return Fail(st);
     }
   }
-  fprintf(stderr, "pipeline model-stub: listening on http://%s:%d\n", opts.host.c_str(), server.port());
-  fflush(stderr);
+  LogLine("pipeline model-stub: listening on http://" + opts.host + ":" + std::to_string(server.port()));
   int sig = 0;
   sigwait(&stop_signals, &sig);
   server.Stop();

@@ -1,6 +1,6 @@
-// `pipeline fund` as the seed and people call it: every seed form exactly as
-// PROTOCOL.md section 3 writes it, the JSON shapes, the multi-call name, and
-// bad input that must change nothing.
+// `pipeline fund` as the seed and people call it: every check and spend
+// form exactly as docs/protocol.md ("fund") writes it, the JSON shapes, the
+// multi-call name, and bad input that must change nothing.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -91,7 +91,7 @@ TEST_F(FundCliTest, SeedSpendFormsAndIdempotenceOnRunId) {
   auto spend = std::vector<std::string>{"spend", "--domain", "D", "--task-id", "t-1", "--run-id", "t-1-run", "--cents", "120", "--json"};
   json first = FundJson(spend);
   EXPECT_EQ(first["already_settled"], false);
-  json second = FundJson(spend);  // the seed's crash-and-retry (W1)
+  json second = FundJson(spend);  // a caller's crash-and-retry (docs/protocol.md, "Settle is idempotent per run id")
   EXPECT_EQ(second["already_settled"], true);
   EXPECT_TRUE(FundJson({"debit", "--domain", "D", "--cents", "30", "--json"}).is_object());
   EXPECT_TRUE(FundJson({"record", "--domain", "D", "--cost-cents", "5", "--task-id", "t-2", "--json"}).is_object());

@@ -1,5 +1,5 @@
 // `pipeline task` driven as the seed scheduler and a user drive it: the built
-// binary, argv exactly as PROTOCOL.md section 2 shows, JSON read from stdout.
+// binary, argv exactly as docs/protocol.md ("task") shows, JSON read from stdout.
 #include <gtest/gtest.h>
 #include <unistd.h>
 

@@ -7,7 +7,7 @@
 namespace pipeline {
 namespace {
 
-// The layout the seed scheduler writes (PROTOCOL.md section 6).
+// The layout the seed scheduler writes (docs/protocol.md, "The prompt file").
 constexpr const char* kSeedPrompt =
     "---\n"
     "toolchain: haskell\n"

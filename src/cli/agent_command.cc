@@ -1,5 +1,7 @@
 // `pipeline agent` (also invoked as `agentd` / `pipeline-agentd`): start
-// coding agents that run detached under a monitor, and ask how they went.
+// coding agents that run detached under a monitor, and ask how they went
+// (the `agentd` protocol, docs/protocol.md). One handler per subcommand,
+// found through the table at the end (cli/dispatch.h).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -14,23 +16,14 @@
 #include "agent/run_store.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/dispatch.h"
 #include "config/config.h"
 #include "util/files.h"
+#include "util/log.h"
 #include "util/text.h"
 
 namespace pipeline {
 namespace {
-
-void PrintAgentUsage(FILE* out) {
-  fprintf(out,
-          "usage: pipeline agent <subcommand> [args...]\n\n"
-          "  run PROMPT -n RUN_ID [--timeout S] [--max-iter N] [--max-cost CENTS] [--profile P]\n"
-          "      [--workspace DIR] [--task-id T] [--model M] [--json]   start an agent; returns at once\n"
-          "  status RUN_ID [--json]         how a run is going (\"running\" until it ends)\n"
-          "  logs RUN_ID [-f] [--stderr]    the run's captured output\n"
-          "  kill RUN_ID [--json]           stop a run (its whole process group)\n"
-          "  list [--active] [--json]       runs, newest first\n");
-}
 
 struct Store {
   RootPaths paths;
@@ -43,77 +36,93 @@ Result<Store> OpenFromFlags(const StoreFlags& flags) {
   return Store{paths, std::move(db)};
 }
 
-int RunRun(const Args& args) {
-  CLI::App app{"Start a coding agent on a prompt file; returns once it runs", "agent run"};
-  StoreFlags flags;
-  AddStoreFlags(app, &flags);
-  std::string prompt_arg;
+struct RunFlags {
+  StoreFlags store;
+  std::string prompt;
   std::optional<std::string> run_id, profile, workspace, task_id, model;
   std::optional<int64_t> timeout_s, max_iter, max_cost;
-  app.add_option("prompt", prompt_arg, "Prompt file (Markdown with frontmatter)")->required();
-  app.add_option("-n,--name", run_id, "Run id (the id `status` takes)");
-  app.add_option("--timeout", timeout_s, "Seconds before the agent is stopped (0: none)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--max-iter", max_iter, "Turns before the agent is stopped")->check(CLI::NonNegativeNumber);
-  app.add_option("--max-cost", max_cost, "Cents of spend before the agent is stopped")->check(CLI::NonNegativeNumber);
-  app.add_option("--profile", profile, "Agent profile (claude-code, codex, command, or [profiles.NAME])");
-  app.add_option("--workspace", workspace, "Directory the agent works in (default: the prompt's, else .)");
-  app.add_option("--task-id", task_id, "Task the run works on (PIPELINE_TASK_ID)");
-  app.add_option("--model", model, "Model name passed to the agent");
-  if (auto rc = ParseArgs(app, args)) return *rc;
+};
 
-  auto prompt = ReadPromptFile(AbsolutePath(prompt_arg));
-  if (!prompt.ok()) return Fail(prompt.error());
-  for (const auto& [key, value] : prompt->unknown)
-    fprintf(stderr, "pipeline: warning: prompt frontmatter key %s is not known; ignored\n", key.c_str());
+// The run as asked: flags first, then the prompt's frontmatter. A usage
+// mistake is kInvalidArgument.
+Result<RunSpec> SpecFrom(const RunFlags& f, const PromptFile& prompt) {
   RunSpec spec;
-  spec.prompt_path = AbsolutePath(prompt_arg);
-  spec.run_id = run_id ? *run_id : prompt->run_id.value_or("");
-  if (spec.run_id.empty()) return UsageError("a run id is required: -n RUN_ID");
-  if (Status s = ValidateRunId(spec.run_id); !s.ok()) return Fail(s);
-  std::string ws = workspace ? *workspace : prompt->workspace.value_or(".");
+  spec.prompt_path = AbsolutePath(f.prompt);
+  spec.run_id = f.run_id ? *f.run_id : prompt.run_id.value_or("");
+  if (spec.run_id.empty()) return InvalidArgument("a run id is required: -n RUN_ID");
+  PL_RETURN_IF_ERROR(ValidateRunId(spec.run_id));
+  std::string ws = f.workspace ? *f.workspace : prompt.workspace.value_or(".");
   spec.workspace = AbsolutePath(ws);
   while (spec.workspace.size() > 1 && spec.workspace.back() == '/') spec.workspace.pop_back();
   if (StartsWith(spec.workspace, "/") && spec.workspace.size() > 2 &&
       spec.workspace.compare(spec.workspace.size() - 2, 2, "/.") == 0)
     spec.workspace.resize(spec.workspace.size() - 2);
-  if (!IsDirectory(spec.workspace)) return UsageError("workspace is not a directory: " + ws);
-  spec.task_id = task_id ? task_id : prompt->task_id;
-  spec.model = model ? model : prompt->model;
-  spec.timeout_s = timeout_s ? timeout_s : prompt->timeout_s;
-  spec.max_iter = max_iter ? max_iter : prompt->max_iterations;
-  spec.max_cost_cents = max_cost ? max_cost : prompt->max_cost_cents;
+  if (!IsDirectory(spec.workspace)) return InvalidArgument("workspace is not a directory: " + ws);
+  spec.task_id = f.task_id ? f.task_id : prompt.task_id;
+  spec.model = f.model ? f.model : prompt.model;
+  spec.timeout_s = f.timeout_s ? f.timeout_s : prompt.timeout_s;
+  spec.max_iter = f.max_iter ? f.max_iter : prompt.max_iterations;
+  spec.max_cost_cents = f.max_cost ? f.max_cost : prompt.max_cost_cents;
+  return spec;
+}
 
-  auto store = OpenFromFlags(flags);
-  if (!store.ok()) return Fail(store.error());
-  auto config = Config::Load(store->paths.config());
-  if (!config.ok()) return Fail(config.error());
-  std::string profile_name;
-  if (profile) profile_name = *profile;
-  else if (prompt->profile) profile_name = *prompt->profile;
+// The profile: --profile, else the prompt's, else the configured default;
+// checked to exist before anything is recorded.
+Result<std::string> ProfileFor(const RunFlags& f, const PromptFile& prompt, const RootPaths& paths) {
+  PL_ASSIGN_OR_RETURN(Config config, Config::Load(paths.config()));
+  std::string name;
+  if (f.profile) name = *f.profile;
+  else if (prompt.profile) name = *prompt.profile;
   else {
-    auto def = DefaultProfileName(*config);
-    if (!def.ok()) return Fail(def.error());
-    profile_name = *def;
+    PL_ASSIGN_OR_RETURN(name, DefaultProfileName(config));
   }
-  if (auto p = LoadProfile(*config, profile_name); !p.ok()) return Fail(p.error());
-  spec.profile = profile_name;
+  PL_RETURN_IF_ERROR(LoadProfile(config, name).status());
+  return name;
+}
 
-  if (Status s = InsertRun(*store->db, spec, SystemClock()); !s.ok()) return Fail(s);
-  auto pid = StartMonitor(store->paths, spec.run_id);
-  if (!pid.ok()) return Fail(Error{pid.kind(), "run " + spec.run_id + " did not start: " + pid.message()});
-  if (flags.json) {
-    auto rec = GetRun(*store->db, spec.run_id);
+int RunRun(const Args& args) {
+  CLI::App app{"Start a coding agent on a prompt file; returns once it runs", "pipeline agent run"};
+  RunFlags f;
+  AddStoreFlags(app, &f.store);
+  app.add_option("prompt", f.prompt, "Prompt file (Markdown with frontmatter)")->required();
+  app.add_option("-n,--name", f.run_id, "Run id (the id `status` takes)");
+  app.add_option("--timeout", f.timeout_s, "Seconds before the agent is stopped (0: none)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-iter", f.max_iter, "Turns before the agent is stopped")->check(CLI::NonNegativeNumber);
+  app.add_option("--max-cost", f.max_cost, "Cents of spend before the agent is stopped")->check(CLI::NonNegativeNumber);
+  app.add_option("--profile", f.profile, "Agent profile (claude-code, codex, command, or [profiles.NAME])");
+  app.add_option("--workspace", f.workspace, "Directory the agent works in (default: the prompt's, else .)");
+  app.add_option("--task-id", f.task_id, "Task the run works on (PIPELINE_TASK_ID)");
+  app.add_option("--model", f.model, "Model name passed to the agent");
+  if (auto rc = ParseArgs(app, args)) return *rc;
+
+  auto prompt = ReadPromptFile(AbsolutePath(f.prompt));
+  if (!prompt.ok()) return Fail(prompt.error());
+  for (const auto& [key, value] : prompt->unknown)
+    LogWarning("prompt frontmatter key {} is not known; ignored", key);
+  auto spec = SpecFrom(f, *prompt);
+  if (!spec.ok()) return Fail(spec.error());
+  auto store = OpenFromFlags(f.store);
+  if (!store.ok()) return Fail(store.error());
+  auto profile = ProfileFor(f, *prompt, store->paths);
+  if (!profile.ok()) return Fail(profile.error());
+  spec->profile = *profile;
+
+  if (Status s = InsertRun(*store->db, *spec, SystemClock()); !s.ok()) return Fail(s);
+  auto pid = StartMonitor(store->paths, spec->run_id);
+  if (!pid.ok()) return Fail(Error{pid.kind(), "run " + spec->run_id + " did not start: " + pid.message()});
+  if (f.store.json) {
+    auto rec = GetRun(*store->db, spec->run_id);
     if (rec.ok()) PrintJson(RunToStatusJson(*rec));
-    else PrintJson({{"run_id", spec.run_id}, {"status", "running"}});
+    else PrintJson({{"run_id", spec->run_id}, {"status", "running"}});
   } else {
-    printf("%s\n", spec.run_id.c_str());
+    printf("%s\n", spec->run_id.c_str());
   }
   return 0;
 }
 
 int RunStatus_(const Args& args) {
-  CLI::App app{"How a run is going", "agent status"};
+  CLI::App app{"How a run is going", "pipeline agent status"};
   StoreFlags flags;
   AddStoreFlags(app, &flags);
   std::string run_id;
@@ -158,7 +167,7 @@ bool CopyFrom(const std::string& path, off_t* offset) {
 }
 
 int RunLogs(const Args& args) {
-  CLI::App app{"A run's captured output", "agent logs"};
+  CLI::App app{"A run's captured output", "pipeline agent logs"};
   StoreFlags flags;
   AddStoreFlags(app, &flags);
   std::string run_id;
@@ -188,7 +197,7 @@ int RunLogs(const Args& args) {
 }
 
 int RunKill(const Args& args) {
-  CLI::App app{"Stop a run and its whole process group", "agent kill"};
+  CLI::App app{"Stop a run and its whole process group", "pipeline agent kill"};
   StoreFlags flags;
   AddStoreFlags(app, &flags);
   std::string run_id;
@@ -214,7 +223,7 @@ int RunKill(const Args& args) {
 }
 
 int RunList(const Args& args) {
-  CLI::App app{"Runs, newest first", "agent list"};
+  CLI::App app{"Runs, newest first", "pipeline agent list"};
   StoreFlags flags;
   AddStoreFlags(app, &flags);
   bool active = false;
@@ -238,7 +247,7 @@ int RunList(const Args& args) {
 }
 
 int RunMonitorCommand(const Args& args) {
-  CLI::App app{"(internal) supervise one run", "agent __monitor"};
+  CLI::App app{"(internal) supervise one run", "pipeline agent __monitor"};
   std::string run_id, root;
   app.add_option("run_id", run_id)->required();
   app.add_option("--root", root)->required();
@@ -251,23 +260,22 @@ int RunMonitorCommand(const Args& args) {
 }  // namespace
 
 int AgentCommand(const Args& args) {
-  if (args.empty()) {
-    PrintAgentUsage(stderr);
-    return 2;
-  }
-  const std::string& sub = args.front();
-  Args rest(args.begin() + 1, args.end());
-  if (sub == "run") return RunRun(rest);
-  if (sub == "status") return RunStatus_(rest);
-  if (sub == "logs") return RunLogs(rest);
-  if (sub == "kill") return RunKill(rest);
-  if (sub == "list") return RunList(rest);
-  if (sub == "__monitor") return RunMonitorCommand(rest);
-  if (sub == "--help" || sub == "-h" || sub == "help") {
-    PrintAgentUsage(stdout);
-    return 0;
-  }
-  return UsageError("unknown agent subcommand '" + sub + "' (see `pipeline agent --help`)");
+  static const CommandGroup kAgent = {
+      "pipeline agent",
+      "Start coding agents that run detached under a monitor, and ask how they went (the `agentd` protocol, "
+      "docs/protocol.md)",
+      {
+          {"run", "PROMPT -n RUN_ID [--timeout S] [--max-iter N] [--max-cost CENTS] [--profile P] [--workspace DIR] "
+                  "[--task-id T] [--model M] [--json]: start an agent; returns at once",
+           RunRun},
+          {"status", "RUN_ID [--json]: how a run is going (\"running\" until it ends)", RunStatus_},
+          {"logs", "RUN_ID [-f] [--stderr]: the run's captured output", RunLogs},
+          {"kill", "RUN_ID [--json]: stop a run (its whole process group)", RunKill},
+          {"list", "[--active] [--json]: runs, newest first", RunList},
+          {"__monitor", "(internal) supervise one run", RunMonitorCommand, /*listed=*/false},
+      },
+  };
+  return Dispatch(kAgent, args);
 }
 
 }  // namespace pipeline

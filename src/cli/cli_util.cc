@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "util/text.h"
+#include "util/log.h"
 
 namespace pipeline {
 
@@ -18,22 +18,21 @@ std::optional<int> ParseArgs(CLI::App& app, const std::vector<std::string>& args
     std::cout << app.help("", CLI::AppFormatMode::All);
     return 0;
   } catch (const CLI::ParseError& e) {
-    std::string msg = SingleLine(e.what());
-    fprintf(stderr, "%s: %s (see --help)\n", app.get_name().c_str(), msg.c_str());
+    LogLine(app.get_name() + ": " + e.what() + " (see --help)");
     return 2;
   }
   return std::nullopt;
 }
 
 int Fail(const Error& e) {
-  fprintf(stderr, "pipeline: %s\n", SingleLine(e.message).c_str());
+  Log("{}", e.message);
   return ExitCodeFor(e.kind);
 }
 
 int Fail(const Status& s) { return s.ok() ? 0 : Fail(s.error()); }
 
 int UsageError(const std::string& message) {
-  fprintf(stderr, "pipeline: %s\n", SingleLine(message).c_str());
+  Log("{}", message);
   return 2;
 }
 

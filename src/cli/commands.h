@@ -1,7 +1,8 @@
-// One handler per top-level subcommand. Each takes the arguments after its
-// name and returns the process exit code (0 ok, 1 refused or not found,
-// 2 usage). Handlers print at most one JSON document on stdout with --json,
-// and send every log line to stderr.
+// One handler per top-level subcommand, listed in the table of run_main.cc
+// (cli/dispatch.h explains how a command is found). Each takes the arguments
+// after its name and returns the process exit code (0 ok, 1 refused or not
+// found, 2 usage). Handlers print at most one JSON document on stdout with
+// --json, and write every diagnostic line to stderr through util/log.h.
 #pragma once
 
 #include <string>
@@ -22,11 +23,8 @@ int ModelStubCommand(const Args& args);
 int IntegrateTaskCommand(const Args& args);  // and ReviewCommand: integrate_command.cc
 int ReviewCommand(const Args& args);
 
-struct CommandInfo {
-  const char* name;
-  const char* help;
-  int (*handler)(const Args&);
-};
-const std::vector<CommandInfo>& AllCommands();
+// Subcommands of review, also reachable as `task approve|reject`.
+int ReviewApproveCommand(const Args& args);
+int ReviewRejectCommand(const Args& args);
 
 }  // namespace pipeline

@@ -3,6 +3,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/dispatch.h"
 #include "demo/agent.h"
 #include "demo/driver.h"
 
@@ -31,10 +32,7 @@ int DemoAgentCommand(const Args& args) {
   return 0;
 }
 
-}  // namespace
-
-int DemoCommand(const Args& args) {
-  if (!args.empty() && args.front() == "agent") return DemoAgentCommand(Args(args.begin() + 1, args.end()));
+int DemoRunCommand(const Args& args) {
   CLI::App app(
       "An offline end-to-end run: a sample project, a backlog of ten tasks in three domains worked by the\n"
       "real Claude Code CLI against a local scripted model (or by the scripted agent), verification and\n"
@@ -59,6 +57,20 @@ int DemoCommand(const Args& args) {
   if (auto rc = ParseArgs(app, args)) return *rc;
   o.watch = !no_watch;
   return demo::RunDemo(o);
+}
+
+}  // namespace
+
+int DemoCommand(const Args& args) {
+  // `pipeline demo [options]` runs the demo; `agent` is the one subcommand,
+  // and is not listed: people run the demo, the demo runs it.
+  static const CommandGroup kDemo = {
+      "pipeline demo",
+      "An offline end-to-end run on a sample project",
+      {{"agent", "The demo's scripted agent", DemoAgentCommand, /*listed=*/false}},
+      DemoRunCommand,
+  };
+  return Dispatch(kDemo, args);
 }
 
 }  // namespace pipeline

@@ -6,16 +6,14 @@
 // integrate/outcome.h); its logs go to stderr.
 #include <signal.h>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <cstdlib>
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/dispatch.h"
 #include "config/config.h"
+#include "config/verify.h"
 #include "git/git.h"
-#include "integrate/verify_config.h"
 #include "integrate/worker.h"
 #include "sched/review_gate.h"
 #include "sched/scheduler_options.h"
@@ -24,15 +22,6 @@
 
 namespace pipeline {
 namespace {
-
-void LogToStderr() {
-  static bool done = false;
-  if (done) return;
-  done = true;
-  auto logger = spdlog::stderr_color_mt("integrate");
-  logger->set_pattern("%^%l%$ %v");
-  spdlog::set_default_logger(logger);
-}
 
 // Errors, too, end with the JSON line the scheduler reads.
 int Report(const IntegrateOutcome& o) {
@@ -68,90 +57,87 @@ IntegrateHooks CrashHooksFromEnv() {
   return hooks;
 }
 
-}  // namespace
-
-int IntegrateTaskCommand(const Args& args) {
-  LogToStderr();
-  CLI::App app("Integrate one task's branch into the base branch (the merge-queue worker)",
-               "pipeline integrate-task");
+struct IntegrateFlags {
   std::string task_id, base, mode;
   std::optional<std::string> root;
   bool no_check = false;
   double wait_s = 0;
-  app.add_option("task_id", task_id, "The task whose branch pipeline/<id> to integrate")->required();
-  app.add_option("--base", base, "Base branch (default: the repository's current branch)");
-  app.add_option("--mode", mode, "merge (a merge commit) or squash (one commit); default: integrate.mode, else merge");
-  app.add_option("--root", root, "Pipeline root directory (default: $PIPELINE_ROOT, else the nearest .pipeline)");
-  app.add_flag("--no-check", no_check, "Do not run the verify command on the merge result");
-  app.add_option("--wait", wait_s, "Seconds to wait for another integration into the same base (default 0)")
+};
+
+// Everything the worker needs, from the flags, the store and the config.
+Result<IntegrateRequest> RequestFrom(const IntegrateFlags& f, const RootPaths& paths, Git& git) {
+  PL_ASSIGN_OR_RETURN(Config config, Config::Load(paths.config()));
+  PL_ASSIGN_OR_RETURN(TaskFacts task, ReadTask(paths, f.task_id));
+  IntegrateRequest req;
+  req.task_id = f.task_id;
+  req.title = task.title;
+  req.base = f.base;
+  req.mode = f.mode;
+  req.lock_wait_ms = static_cast<int64_t>(f.wait_s * 1000);
+  if (req.mode.empty()) {
+    PL_ASSIGN_OR_RETURN(req.mode, config.StringOr("integrate.mode", "merge"));
+  }
+  if (req.base.empty()) {
+    PL_ASSIGN_OR_RETURN(req.base, git.CurrentBranch());
+  }
+  if (f.no_check) return req;
+  PL_ASSIGN_OR_RETURN(SchedulerOptions opts, OptionsFromConfig(config));
+  const std::string domain = task.ns.empty() ? std::string() : DomainFor(opts, task.ns);
+  req.check = opts.verify.For(domain, task.ns);  // what the verify phase ran (config/verify.h)
+  req.check_env = {{"PIPELINE_TASK_ID", f.task_id},   {"PIPELINE_BASE", req.base},
+                   {"PIPELINE_NAMESPACE", task.ns}, {"PIPELINE_DOMAIN", domain},
+                   {"PIPELINE_REPO", paths.repo()}};
+  return req;
+}
+
+}  // namespace
+
+int IntegrateTaskCommand(const Args& args) {
+  CLI::App app("Integrate one task's branch into the base branch (the merge-queue worker)",
+               "pipeline integrate-task");
+  IntegrateFlags f;
+  app.add_option("task_id", f.task_id, "The task whose branch pipeline/<id> to integrate")->required();
+  app.add_option("--base", f.base, "Base branch (default: the repository's current branch)");
+  app.add_option("--mode", f.mode, "merge (a merge commit) or squash (one commit); default: integrate.mode, else merge");
+  app.add_option("--root", f.root, "Pipeline root directory (default: $PIPELINE_ROOT, else the nearest .pipeline)");
+  app.add_flag("--no-check", f.no_check, "Do not run the verify command on the merge result");
+  app.add_option("--wait", f.wait_s, "Seconds to wait for another integration into the same base (default 0)")
       ->check(CLI::NonNegativeNumber);
   if (auto rc = ParseArgs(app, args)) {
     if (*rc != 0) PrintJson(IntegrateOutcome::Failed(InvalidArgument("usage")).ToJson());
     return *rc;
   }
-
-  auto paths = FindRoot(root);
+  auto paths = FindRoot(f.root);
   if (!paths.ok()) return ReportError(paths.error());
-  auto config = Config::Load(paths->config());
-  if (!config.ok()) return ReportError(config.error());
-  auto task = ReadTask(*paths, task_id);
-  if (!task.ok()) return ReportError(task.error());
-
-  if (mode.empty()) {
-    auto m = config->StringOr("integrate.mode", "merge");
-    if (!m.ok()) return ReportError(m.error());
-    mode = *m;
-  }
   Git git(RealProcessRunner(), paths->repo());
-  if (base.empty()) {
-    auto b = git.CurrentBranch();
-    if (!b.ok()) return ReportError(b.error());
-    base = *b;
-  }
-
-  IntegrateRequest req;
-  req.task_id = task_id;
-  req.title = task->title;
-  req.base = base;
-  req.mode = mode;
-  req.lock_wait_ms = static_cast<int64_t>(wait_s * 1000);
-  if (!no_check) {
-    auto opts = OptionsFromConfig(*config);
-    if (!opts.ok()) return ReportError(opts.error());
-    const std::string domain = task->ns.empty() ? std::string() : DomainFor(*opts, task->ns);
-    auto check = VerifyCommandFor(*config, domain, task->ns);
-    if (!check.ok()) return ReportError(check.error());
-    req.check = *check;
-    req.check_env = {{"PIPELINE_TASK_ID", task_id},  {"PIPELINE_BASE", base},
-                     {"PIPELINE_NAMESPACE", task->ns}, {"PIPELINE_DOMAIN", domain},
-                     {"PIPELINE_REPO", paths->repo()}};
-  }
+  auto req = RequestFrom(f, *paths, git);
+  if (!req.ok()) return ReportError(req.error());
   Integrator integrator(git, RealProcessRunner(), *paths);
-  return Report(integrator.Run(req, CrashHooksFromEnv()));
+  return Report(integrator.Run(*req, CrashHooksFromEnv()));
 }
 
-// `pipeline review approve ID` / `pipeline review reject ID WHY`.
-int ReviewCommand(const Args& args) {
-  CLI::App app("Approve or reject work waiting in review", "pipeline review");
-  app.require_subcommand(1);
-  app.fallthrough();  // --root and --json may follow the subcommand
+namespace {
+
+// `pipeline review approve ID` and `pipeline review reject ID WHY`: one
+// handler for both answers.
+int Review(const Args& args, bool approving) {
+  CLI::App app(approving ? "review -> verified: it will be integrated"
+                         : "review -> open as a new patchset, with the reason as feedback",
+               approving ? "pipeline review approve" : "pipeline review reject");
   StoreFlags flags;
   AddStoreFlags(app, &flags);
   std::string id, why, author = "human";
-  auto* approve = app.add_subcommand("approve", "review -> verified: it will be integrated");
-  approve->add_option("id", id, "Task id")->required();
-  approve->add_option("--author", author, "Who approves: human, system or agent:<role> (default human)");
-  auto* reject = app.add_subcommand("reject", "review -> open as a new patchset, with the reason as feedback");
-  reject->add_option("id", id, "Task id")->required();
-  reject->add_option("why", why, "Why: given to the next development run")->required();
-  reject->add_option("--author", author, "Who rejects: human, system or agent:<role> (default human)");
+  app.add_option("id", id, "Task id")->required();
+  if (!approving) app.add_option("why", why, "Why: given to the next development run")->required();
+  app.add_option("--author", author,
+                 std::string("Who ") + (approving ? "approves" : "rejects") +
+                     ": human, system or agent:<role> (default human)");
   if (auto rc = ParseArgs(app, args)) return *rc;
 
   auto paths = FindRoot(flags.root);
   if (!paths.ok()) return Fail(paths.error());
   auto db = OpenStore(*paths);
   if (!db.ok()) return Fail(db.error());
-  const bool approving = approve->parsed();
   auto task = approving ? ApproveTask(**db, SystemClock(), id, author)
                         : RejectTask(**db, SystemClock(), id, why, author);
   if (!task.ok()) return Fail(task.error());
@@ -162,6 +148,21 @@ int ReviewCommand(const Args& args) {
            static_cast<long long>(task->patchset));
   }
   return 0;
+}
+
+}  // namespace
+
+int ReviewApproveCommand(const Args& args) { return Review(args, true); }
+int ReviewRejectCommand(const Args& args) { return Review(args, false); }
+
+int ReviewCommand(const Args& args) {
+  static const CommandGroup kReview = {
+      "pipeline review",
+      "Approve or reject work waiting in review",
+      {{"approve", "review -> verified: it will be integrated", ReviewApproveCommand},
+       {"reject", "review -> open as a new patchset, with the reason as feedback", ReviewRejectCommand}},
+  };
+  return Dispatch(kReview, args);
 }
 
 }  // namespace pipeline

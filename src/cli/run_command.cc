@@ -74,36 +74,40 @@ Status Apply(const RunFlags& f, SchedulerOptions* o) {
   return ValidateOptions(*o);
 }
 
+void AddRunFlags(CLI::App& app, RunFlags* f) {
+  app.add_option("--root", f->root, "Pipeline root (default: $PIPELINE_ROOT, else the nearest .pipeline)");
+  app.add_option("--interval", f->interval, "Fallback poll in seconds (external backends only; default 60)");
+  app.add_option("--max-active", f->max_active, "Dev runs at once, all domains (default 8)");
+  app.add_option("--reserve-cents", f->reserve, "Budget held per run (default 300)");
+  app.add_option("--toolchain", f->toolchain, "Prompt frontmatter toolchain (default haskell)");
+  app.add_option("--provider", f->provider, "Prompt frontmatter provider");
+  app.add_option("--model", f->model, "Model for dev runs");
+  app.add_option("--timeout", f->timeout, "Seconds before a dev run is stopped");
+  app.add_option("--max-iter", f->max_iter, "Agent iterations per run");
+  app.add_option("--max-cost", f->max_cost, "Cents a run may spend (default: --reserve-cents)");
+  app.add_flag("--once", f->once, "One step (harvest + start), then exit");
+  app.add_flag("--dry-run", f->dry_run, "Print every action one step would take; change nothing");
+  app.add_flag("--until-idle", f->until_idle, "Exit when nothing runs and nothing can start");
+  app.add_option("--task-cmd", f->task_cmd, "External `task` program (with --fund-cmd and --agentd-cmd)");
+  app.add_option("--fund-cmd", f->fund_cmd, "External `fund` program");
+  app.add_option("--agentd-cmd", f->agentd_cmd, "External `agentd` program");
+  app.add_option("--parent", f->parent, "Only tasks under this epic");
+  app.add_option("--task-id", f->task_id, "Only this task");
+  app.add_option("--max-retries", f->max_retries, "Failed runs per patchset before needs-help (default 3)");
+  app.add_option("--max-task-cost", f->max_task_cost, "Cents per task before needs-help (default 0: no cap)");
+  app.add_option("--base", f->base, "Branch to integrate into (default: the repository's current branch)");
+  app.add_option("--after-run", f->after_run, "After a dev run: verify (default) or review");
+  app.add_option("--profile", f->profile, "Agent profile for dev runs");
+  app.add_flag("--quiet", f->quiet, "No log lines");
+}
+
 }  // namespace
 
 int RunCommand(const Args& args) {
   CLI::App app("Work the backlog: harvest ended runs, verify, integrate, start dev runs in free slots",
                "pipeline run");
   RunFlags f;
-  app.add_option("--root", f.root, "Pipeline root (default: $PIPELINE_ROOT, else the nearest .pipeline)");
-  app.add_option("--interval", f.interval, "Fallback poll in seconds (external backends only; default 60)");
-  app.add_option("--max-active", f.max_active, "Dev runs at once, all domains (default 8)");
-  app.add_option("--reserve-cents", f.reserve, "Budget held per run (default 300)");
-  app.add_option("--toolchain", f.toolchain, "Prompt frontmatter toolchain (default haskell)");
-  app.add_option("--provider", f.provider, "Prompt frontmatter provider");
-  app.add_option("--model", f.model, "Model for dev runs");
-  app.add_option("--timeout", f.timeout, "Seconds before a dev run is stopped");
-  app.add_option("--max-iter", f.max_iter, "Agent iterations per run");
-  app.add_option("--max-cost", f.max_cost, "Cents a run may spend (default: --reserve-cents)");
-  app.add_flag("--once", f.once, "One step (harvest + start), then exit");
-  app.add_flag("--dry-run", f.dry_run, "Print every action one step would take; change nothing");
-  app.add_flag("--until-idle", f.until_idle, "Exit when nothing runs and nothing can start");
-  app.add_option("--task-cmd", f.task_cmd, "External `task` program (with --fund-cmd and --agentd-cmd)");
-  app.add_option("--fund-cmd", f.fund_cmd, "External `fund` program");
-  app.add_option("--agentd-cmd", f.agentd_cmd, "External `agentd` program");
-  app.add_option("--parent", f.parent, "Only tasks under this epic");
-  app.add_option("--task-id", f.task_id, "Only this task");
-  app.add_option("--max-retries", f.max_retries, "Failed runs per patchset before needs-help (default 3)");
-  app.add_option("--max-task-cost", f.max_task_cost, "Cents per task before needs-help (default 0: no cap)");
-  app.add_option("--base", f.base, "Branch to integrate into (default: the repository's current branch)");
-  app.add_option("--after-run", f.after_run, "After a dev run: verify (default) or review");
-  app.add_option("--profile", f.profile, "Agent profile for dev runs");
-  app.add_flag("--quiet", f.quiet, "No log lines");
+  AddRunFlags(app, &f);
   if (auto rc = ParseArgs(app, args)) return *rc;
 
   auto setup = LoadSchedulerSetup(f.root);

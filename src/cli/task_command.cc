@@ -1,7 +1,8 @@
-// `pipeline task`: the task tracker, speaking the seed's `task` protocol
-// (PROTOCOL.md sections 2 and 10). Flags go anywhere (the seed puts --json
+// `pipeline task`: the task tracker, speaking the `task` protocol
+// (docs/protocol.md, "task"). Flags go anywhere (the scheduler puts --json
 // last); with --json, stdout holds exactly one JSON document on success and
-// nothing on failure; every error is one line on stderr.
+// nothing on failure; every error is one line on stderr. One handler per
+// subcommand, found through the table at the end (cli/dispatch.h).
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -10,6 +11,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/dispatch.h"
 #include "store/root.h"
 #include "tasks/task_store.h"
 #include "util/files.h"
@@ -71,294 +73,322 @@ void PrintHuman(const Task& t) {
     printf("  [%s] %s  %s\n", c.author.c_str(), FormatIso8601(c.created_at).c_str(), c.text.c_str());
 }
 
-// Everything a subcommand's options fill in.
-struct Opts {
-  StoreFlags store;
-  std::string id, dep, title, text, from, to, status, file;
-  std::optional<std::string> description, description_file, ns, parent, priority, type, deps, tags, complexity,
-      author, filter_status;
+// The store a subcommand works on, opened from its --root.
+struct OpenTasks {
+  std::unique_ptr<Db> db;
+  std::unique_ptr<TaskStore> store;
 };
 
-class Runner {
- public:
-  explicit Runner(Opts& o) : o_(o) {}
+Result<OpenTasks> Open(const StoreFlags& flags) {
+  PL_ASSIGN_OR_RETURN(RootPaths paths, FindRoot(flags.root));
+  OpenTasks o;
+  PL_ASSIGN_OR_RETURN(o.db, OpenStore(paths));
+  // Reading through a memory map saves a read() per page: `ready` over a
+  // large backlog touches most of the file once.
+  (void)o.db->Exec("PRAGMA mmap_size = 268435456");
+  o.store = std::make_unique<TaskStore>(*o.db, SystemClock());
+  return o;
+}
 
-  // Opens the store; returns the exit code on failure.
-  std::optional<int> Open() {
-    auto paths = FindRoot(o_.store.root);
-    if (!paths.ok()) return Fail(paths.error());
-    auto db = OpenStore(*paths);
-    if (!db.ok()) return Fail(db.error());
-    db_ = std::move(db).value();
-    // Reading through a memory map saves a read() per page: `ready` over a
-    // large backlog touches most of the file once.
-    (void)db_->Exec("PRAGMA mmap_size = 268435456");
-    store_ = std::make_unique<TaskStore>(*db_, SystemClock());
-    return std::nullopt;
-  }
+// After a change: the task as JSON with --json, else the human line.
+int ShowTask(const OpenTasks& t, const StoreFlags& flags, const std::string& id, const std::string& human) {
+  auto task = t.store->Get(id);
+  if (!task.ok()) return Fail(task.error());
+  if (flags.json) PrintAsciiJson(TaskToJson(*task));
+  else printf("%s\n", human.c_str());
+  return 0;
+}
 
-  int ShowTask(const std::string& id, const std::string& human) {
-    auto t = store_->Get(id);
-    if (!t.ok()) return Fail(t.error());
-    if (o_.store.json) PrintAsciiJson(TaskToJson(*t));
-    else printf("%s\n", human.c_str());
+int PrintTasks(const StoreFlags& flags, const Result<std::vector<Task>>& r) {
+  if (!r.ok()) return Fail(r.error());
+  std::string out;
+  if (!flags.json) {
+    for (const Task& t : *r) out += OneLine(t) + "\n";
+    fwrite(out.data(), 1, out.size(), stdout);
     return 0;
   }
-
-  int PrintTasks(const Result<std::vector<Task>>& r) {
-    if (!r.ok()) return Fail(r.error());
-    if (o_.store.json) {
-      // Written directly, and out in chunks as it is made: a large backlog
-      // makes tens of thousands of objects, megabytes of text.
-      constexpr size_t kChunk = 1 << 20;
-      std::string out = "[";
-      out.reserve(kChunk + (64 << 10));
-      for (size_t i = 0; i < r->size(); ++i) {
-        if (i) out.push_back(',');
-        AppendTaskJsonText(&out, (*r)[i]);
-        if (out.size() >= kChunk) {
-          fwrite(out.data(), 1, out.size(), stdout);
-          out.clear();
-        }
-      }
-      out.append("]\n");
+  // Written directly, and out in chunks as it is made: a large backlog
+  // makes tens of thousands of objects, megabytes of text.
+  constexpr size_t kChunk = 1 << 20;
+  out = "[";
+  out.reserve(kChunk + (64 << 10));
+  for (size_t i = 0; i < r->size(); ++i) {
+    if (i) out.push_back(',');
+    AppendTaskJsonText(&out, (*r)[i]);
+    if (out.size() >= kChunk) {
       fwrite(out.data(), 1, out.size(), stdout);
-      fflush(stdout);
-    } else {
-      std::string out;
-      for (const Task& t : *r) out += OneLine(t) + "\n";
-      fwrite(out.data(), 1, out.size(), stdout);
+      out.clear();
     }
-    return 0;
   }
+  out.append("]\n");
+  fwrite(out.data(), 1, out.size(), stdout);
+  fflush(stdout);
+  return 0;
+}
 
-  int Create() {
-    NewTask n;
-    n.title = o_.title;
-    if (o_.description && o_.description_file) return UsageError("give --description or --description-file, not both");
-    if (o_.description) n.description = *o_.description;
-    if (o_.description_file) {
-      if (*o_.description_file == "-") {
-        std::stringstream ss;
-        ss << std::cin.rdbuf();
-        n.description = ss.str();
-      } else {
-        auto text = ReadFile(*o_.description_file);
-        if (!text.ok()) return Fail(text.error());
-        n.description = *text;
-      }
-    }
-    n.ns = o_.ns;
-    n.parent = o_.parent;
-    if (o_.priority) {
-      auto p = ParseTaskPriority(*o_.priority);
-      if (!p) return UsageError("invalid priority " + Quoted(*o_.priority) + " (P0..P4 or 0..4)");
-      n.priority = *p;
-    }
-    if (o_.type) {
-      auto t = ParseTaskType(*o_.type);
-      if (!t) return UsageError("invalid type " + Quoted(*o_.type) + " (work or epic)");
-      n.type = *t;
-    }
-    if (o_.complexity) {
-      auto c = ParseInt64(*o_.complexity);
-      if (!c || *c < 1 || *c > 5) return UsageError("invalid complexity " + Quoted(*o_.complexity) + " (1..5)");
-      n.complexity = static_cast<int>(*c);
-    }
-    if (o_.deps) n.deps = SplitList(*o_.deps);
-    if (o_.tags) n.tags = SplitList(*o_.tags);
-    if (auto rc = Open()) return *rc;
-    auto t = store_->Create(n);
-    if (!t.ok()) return Fail(t.error());
-    if (o_.store.json) PrintAsciiJson(TaskToJson(*t));
-    else printf("Created %s\n", t->id.c_str());
-    return 0;
+// A file's text, or stdin's for "-" (and for "" when allowed).
+Result<std::string> ReadInput(const std::string& path) {
+  if (path.empty() || path == "-") {
+    std::stringstream ss;
+    ss << std::cin.rdbuf();
+    return ss.str();
   }
+  return ReadFile(path);
+}
 
-  int List() {
-    TaskFilter f;
-    if (o_.filter_status) {
-      auto st = StatusArg(*o_.filter_status);
-      if (!st.ok()) return Fail(st.error());
-      f.status = *st;
-    }
-    f.ns = o_.ns;
-    f.parent = o_.parent;
-    if (auto rc = Open()) return *rc;
-    return PrintTasks(store_->List(f));
-  }
-
-  int Ready() {
-    if (auto rc = Open()) return *rc;
-    return PrintTasks(store_->Ready());
-  }
-
-  int Show() {
-    if (auto rc = Open()) return *rc;
-    auto t = store_->Get(o_.id);
-    if (!t.ok()) return Fail(t.error());
-    if (o_.store.json) PrintAsciiJson(TaskToJson(*t));
-    else PrintHuman(*t);
-    return 0;
-  }
-
-  int Update() {
-    auto to = StatusArg(o_.status);
-    if (!to.ok()) return Fail(to.error());
-    if (auto rc = Open()) return *rc;
-    Status s = store_->SetStatus(o_.id, *to);
-    if (!s.ok()) return Fail(s);
-    return ShowTask(o_.id, "Updated " + o_.id + ": " + TaskStatusName(*to));
-  }
-
-  int Claim() {
-    auto from = StatusArg(o_.from);
-    if (!from.ok()) return Fail(from.error());
-    auto to = StatusArg(o_.to);
-    if (!to.ok()) return Fail(to.error());
-    if (auto rc = Open()) return *rc;
-    Status s = store_->Claim(o_.id, *from, *to);
-    if (!s.ok()) return Fail(s);
-    return ShowTask(o_.id, "Claimed " + o_.id + ": " + TaskStatusName(*from) + " -> " + TaskStatusName(*to));
-  }
-
-  int Comment() {
-    std::string author = "human";
-    if (const char* env = getenv("PIPELINE_AUTHOR"); env && *env) author = env;
-    if (o_.author) author = *o_.author;
-    if (auto rc = Open()) return *rc;
-    auto c = store_->AddComment(o_.id, o_.text, author);
-    if (!c.ok()) return Fail(c.error());
-    return ShowTask(o_.id, "Commented on " + o_.id);
-  }
-
-  int DepAdd() {
-    if (auto rc = Open()) return *rc;
-    Status s = store_->AddDependency(o_.id, o_.dep);
-    if (!s.ok()) return Fail(s);
-    return ShowTask(o_.id, o_.id + " now depends on " + o_.dep);
-  }
-
-  int DepRemove() {
-    if (auto rc = Open()) return *rc;
-    Status s = store_->RemoveDependency(o_.id, o_.dep);
-    if (!s.ok()) return Fail(s);
-    return ShowTask(o_.id, o_.id + " no longer depends on " + o_.dep);
-  }
-
-  int Export() {
-    if (auto rc = Open()) return *rc;
-    std::ostringstream out;
-    Status s = store_->Export(out);
-    if (!s.ok()) return Fail(s);
-    const std::string& text = out.str();
-    if (fwrite(text.data(), 1, text.size(), stdout) != text.size() || fflush(stdout) != 0)
-      return Fail(IOError("cannot write the export to stdout"));
-    return 0;
-  }
-
-  int Import() {
-    std::string text;
-    if (o_.file.empty() || o_.file == "-") {
-      std::stringstream ss;
-      ss << std::cin.rdbuf();
-      text = ss.str();
-    } else {
-      auto r = ReadFile(o_.file);
-      if (!r.ok()) return Fail(r.error());
-      text = std::move(r).value();
-    }
-    size_t count = 0;
-    for (const auto& line : Split(text, '\n'))
-      if (!Trim(line).empty()) ++count;
-    if (auto rc = Open()) return *rc;
-    std::istringstream in(text);
-    Status s = store_->Import(in);
-    if (!s.ok()) return Fail(s);
-    if (o_.store.json) PrintAsciiJson({{"imported", count}});
-    else printf("Imported %zu tasks\n", count);
-    return 0;
-  }
-
- private:
-  Opts& o_;
-  std::unique_ptr<Db> db_;
-  std::unique_ptr<TaskStore> store_;
+struct CreateFlags {
+  std::string title;
+  std::optional<std::string> description, description_file, ns, parent, priority, type, deps, tags, complexity;
 };
+
+void AddCreateFlags(CLI::App& app, CreateFlags* f) {
+  app.add_option("title", f->title, "Title (one line)")->required();
+  app.add_option("--description", f->description, "Description text");
+  app.add_option("--description-file", f->description_file, "Read the description from a file ('-': stdin)");
+  app.add_option("--namespace", f->ns, "Code area, e.g. Omni/Pipeline.hs");
+  app.add_option("--parent", f->parent, "Parent task id");
+  app.add_option("--priority", f->priority, "P0 (highest) .. P4; default P2");
+  app.add_option("--type", f->type, "work (default) or epic");
+  app.add_option("--deps", f->deps, "Comma-separated ids this task depends on");
+  app.add_option("--tags", f->tags, "Comma-separated tags");
+  app.add_option("--complexity", f->complexity, "1..5");
+}
+
+// Checks every value before the store is opened: bad input changes nothing.
+Result<NewTask> NewTaskFrom(const CreateFlags& f) {
+  NewTask n;
+  n.title = f.title;
+  if (f.description && f.description_file)
+    return InvalidArgument("give --description or --description-file, not both");
+  if (f.description) n.description = *f.description;
+  if (f.description_file) {
+    PL_ASSIGN_OR_RETURN(n.description, ReadInput(*f.description_file));
+  }
+  n.ns = f.ns;
+  n.parent = f.parent;
+  if (f.priority) {
+    auto p = ParseTaskPriority(*f.priority);
+    if (!p) return InvalidArgument("invalid priority " + Quoted(*f.priority) + " (P0..P4 or 0..4)");
+    n.priority = *p;
+  }
+  if (f.type) {
+    auto t = ParseTaskType(*f.type);
+    if (!t) return InvalidArgument("invalid type " + Quoted(*f.type) + " (work or epic)");
+    n.type = *t;
+  }
+  if (f.complexity) {
+    auto c = ParseInt64(*f.complexity);
+    if (!c || *c < 1 || *c > 5) return InvalidArgument("invalid complexity " + Quoted(*f.complexity) + " (1..5)");
+    n.complexity = static_cast<int>(*c);
+  }
+  if (f.deps) n.deps = SplitList(*f.deps);
+  if (f.tags) n.tags = SplitList(*f.tags);
+  return n;
+}
+
+int TaskCreate(const Args& args) {
+  CLI::App app("Create a task; prints its id (or the task with --json)", "pipeline task create");
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  CreateFlags f;
+  AddCreateFlags(app, &f);
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  auto n = NewTaskFrom(f);
+  if (!n.ok()) return Fail(n.error());
+  auto t = Open(flags);
+  if (!t.ok()) return Fail(t.error());
+  auto task = t->store->Create(*n);
+  if (!task.ok()) return Fail(task.error());
+  if (flags.json) PrintAsciiJson(TaskToJson(*task));
+  else printf("Created %s\n", task->id.c_str());
+  return 0;
+}
+
+int TaskList(const Args& args) {
+  CLI::App app("List tasks, oldest first", "pipeline task list");
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  std::optional<std::string> status;
+  TaskFilter f;
+  app.add_option("--status", status, "Only this status");
+  app.add_option("--namespace", f.ns, "Only this namespace");
+  app.add_option("--parent", f.parent, "Only children of this task");
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  if (status) {
+    auto st = StatusArg(*status);
+    if (!st.ok()) return Fail(st.error());
+    f.status = *st;
+  }
+  auto t = Open(flags);
+  if (!t.ok()) return Fail(t.error());
+  return PrintTasks(flags, t->store->List(f));
+}
+
+int TaskReady(const Args& args) {
+  CLI::App app("Open work tasks whose dependencies are done: P0 first, then oldest", "pipeline task ready");
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  auto t = Open(flags);
+  if (!t.ok()) return Fail(t.error());
+  return PrintTasks(flags, t->store->Ready());
+}
+
+int TaskShow(const Args& args) {
+  CLI::App app("Show one task", "pipeline task show");
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  std::string id;
+  app.add_option("id", id, "Task id")->required();
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  auto t = Open(flags);
+  if (!t.ok()) return Fail(t.error());
+  auto task = t->store->Get(id);
+  if (!task.ok()) return Fail(task.error());
+  if (flags.json) PrintAsciiJson(TaskToJson(*task));
+  else PrintHuman(*task);
+  return 0;
+}
+
+int TaskUpdate(const Args& args) {
+  CLI::App app("Set a task's status (unconditionally)", "pipeline task update");
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  std::string id, status;
+  app.add_option("id", id, "Task id")->required();
+  app.add_option("status", status, "open, in-progress, needs-help, review, verified or done")->required();
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  auto to = StatusArg(status);
+  if (!to.ok()) return Fail(to.error());
+  auto t = Open(flags);
+  if (!t.ok()) return Fail(t.error());
+  if (Status s = t->store->SetStatus(id, *to); !s.ok()) return Fail(s);
+  return ShowTask(*t, flags, id, "Updated " + id + ": " + TaskStatusName(*to));
+}
+
+int TaskClaim(const Args& args) {
+  CLI::App app("Move a task FROM -> TO only if it is in FROM (exit 1 otherwise)", "pipeline task claim");
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  std::string id, from_arg, to_arg;
+  app.add_option("id", id, "Task id")->required();
+  app.add_option("from", from_arg, "Expected status")->required();
+  app.add_option("to", to_arg, "New status")->required();
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  auto from = StatusArg(from_arg);
+  if (!from.ok()) return Fail(from.error());
+  auto to = StatusArg(to_arg);
+  if (!to.ok()) return Fail(to.error());
+  auto t = Open(flags);
+  if (!t.ok()) return Fail(t.error());
+  if (Status s = t->store->Claim(id, *from, *to); !s.ok()) return Fail(s);
+  return ShowTask(*t, flags, id, "Claimed " + id + ": " + TaskStatusName(*from) + " -> " + TaskStatusName(*to));
+}
+
+int TaskComment(const Args& args) {
+  CLI::App app("Add a comment to a task", "pipeline task comment");
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  std::string id, text, author = "human";
+  if (const char* env = getenv("PIPELINE_AUTHOR"); env && *env) author = env;
+  app.add_option("id", id, "Task id")->required();
+  app.add_option("text", text, "Comment text (one argument)")->required();
+  app.add_option("--author", author, "human, system or agent:<role> (default: $PIPELINE_AUTHOR, else human)");
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  auto t = Open(flags);
+  if (!t.ok()) return Fail(t.error());
+  auto c = t->store->AddComment(id, text, author);
+  if (!c.ok()) return Fail(c.error());
+  return ShowTask(*t, flags, id, "Commented on " + id);
+}
+
+// `task dep add|remove ID DEP`: one handler for both directions.
+int TaskDep(const Args& args, bool add) {
+  CLI::App app(add ? "ID now depends on DEP (cycles are refused)" : "ID no longer depends on DEP",
+               add ? "pipeline task dep add" : "pipeline task dep remove");
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  std::string id, dep;
+  app.add_option("id", id, "Task id")->required();
+  app.add_option("dep", dep, "The task it depends on")->required();
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  auto t = Open(flags);
+  if (!t.ok()) return Fail(t.error());
+  Status s = add ? t->store->AddDependency(id, dep) : t->store->RemoveDependency(id, dep);
+  if (!s.ok()) return Fail(s);
+  return ShowTask(*t, flags, id, id + (add ? " now depends on " : " no longer depends on ") + dep);
+}
+int TaskDepAdd(const Args& args) { return TaskDep(args, true); }
+int TaskDepRemove(const Args& args) { return TaskDep(args, false); }
+
+int TaskDepGroup(const Args& args) {
+  static const CommandGroup kDep = {"pipeline task dep",
+                                    "Add or remove a dependency",
+                                    {{"add", "ID now depends on DEP (cycles are refused)", TaskDepAdd},
+                                     {"remove", "ID no longer depends on DEP", TaskDepRemove}}};
+  return Dispatch(kDep, args);
+}
+
+int TaskExport(const Args& args) {
+  CLI::App app("Write every task as JSONL (one task per line) on stdout", "pipeline task export");
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  auto t = Open(flags);
+  if (!t.ok()) return Fail(t.error());
+  std::ostringstream out;
+  if (Status s = t->store->Export(out); !s.ok()) return Fail(s);
+  const std::string& text = out.str();
+  if (fwrite(text.data(), 1, text.size(), stdout) != text.size() || fflush(stdout) != 0)
+    return Fail(IOError("cannot write the export to stdout"));
+  return 0;
+}
+
+int TaskImport(const Args& args) {
+  CLI::App app("Read JSONL tasks (all or nothing; ids are kept)", "pipeline task import");
+  StoreFlags flags;
+  AddStoreFlags(app, &flags);
+  std::string file;
+  app.add_option("file", file, "JSONL file, or '-' for stdin (default)");
+  if (auto rc = ParseArgs(app, args)) return *rc;
+  auto text = ReadInput(file);
+  if (!text.ok()) return Fail(text.error());
+  size_t count = 0;
+  for (const auto& line : Split(*text, '\n'))
+    if (!Trim(line).empty()) ++count;
+  auto t = Open(flags);
+  if (!t.ok()) return Fail(t.error());
+  std::istringstream in(*text);
+  if (Status s = t->store->Import(in); !s.ok()) return Fail(s);
+  if (flags.json) PrintAsciiJson({{"imported", count}});
+  else printf("Imported %zu tasks\n", count);
+  return 0;
+}
 
 }  // namespace
 
 int TaskCommand(const Args& args) {
-  // The review gate lives with the merge queue; `task approve|reject` is its
-  // natural spelling for a person reading a task list.
-  if (!args.empty() && (args[0] == "approve" || args[0] == "reject")) return ReviewCommand(args);
-  CLI::App app("The task tracker (the seed's `task` protocol)", "pipeline task");
-  app.footer("Review gate: `pipeline task approve ID`, `pipeline task reject ID WHY`.");
-  app.require_subcommand(1);
-  Opts o;
-  AddStoreFlags(app, &o.store);
-  Runner run(o);
-  int rc = 0;
-  auto sub = [&](const char* name, const char* help, int (Runner::*fn)()) {
-    CLI::App* s = app.add_subcommand(name, help);
-    AddStoreFlags(*s, &o.store);
-    s->callback([&rc, &run, fn] { rc = (run.*fn)(); });
-    return s;
+  static const CommandGroup kTask = {
+      "pipeline task",
+      "The task tracker (the `task` protocol, docs/protocol.md)",
+      {
+          {"create", "Create a task; prints its id (or the task with --json)", TaskCreate},
+          {"list", "List tasks, oldest first", TaskList},
+          {"ready", "Open work tasks whose dependencies are done: P0 first, then oldest", TaskReady},
+          {"show", "Show one task", TaskShow},
+          {"update", "Set a task's status (unconditionally)", TaskUpdate},
+          {"claim", "Move a task FROM -> TO only if it is in FROM (exit 1 otherwise)", TaskClaim},
+          {"comment", "Add a comment to a task", TaskComment},
+          {"dep", "Add or remove a dependency (dep add|remove ID DEP)", TaskDepGroup},
+          {"export", "Write every task as JSONL (one task per line) on stdout", TaskExport},
+          {"import", "Read JSONL tasks (all or nothing; ids are kept)", TaskImport},
+          // The review gate lives with the merge queue; `task approve|reject`
+          // is its natural spelling for a person reading a task list.
+          {"approve", "review -> verified (same as `pipeline review approve`)", ReviewApproveCommand},
+          {"reject", "review -> open with feedback (same as `pipeline review reject`)", ReviewRejectCommand},
+      },
   };
-
-  CLI::App* create = sub("create", "Create a task; prints its id (or the task with --json)", &Runner::Create);
-  create->add_option("title", o.title, "Title (one line)")->required();
-  create->add_option("--description", o.description, "Description text");
-  create->add_option("--description-file", o.description_file, "Read the description from a file ('-': stdin)");
-  create->add_option("--namespace", o.ns, "Code area, e.g. Omni/Pipeline.hs");
-  create->add_option("--parent", o.parent, "Parent task id");
-  create->add_option("--priority", o.priority, "P0 (highest) .. P4; default P2");
-  create->add_option("--type", o.type, "work (default) or epic");
-  create->add_option("--deps", o.deps, "Comma-separated ids this task depends on");
-  create->add_option("--tags", o.tags, "Comma-separated tags");
-  create->add_option("--complexity", o.complexity, "1..5");
-
-  CLI::App* list = sub("list", "List tasks, oldest first", &Runner::List);
-  list->add_option("--status", o.filter_status, "Only this status");
-  list->add_option("--namespace", o.ns, "Only this namespace");
-  list->add_option("--parent", o.parent, "Only children of this task");
-
-  sub("ready", "Open work tasks whose dependencies are done: P0 first, then oldest", &Runner::Ready);
-
-  sub("show", "Show one task", &Runner::Show)->add_option("id", o.id, "Task id")->required();
-
-  CLI::App* update = sub("update", "Set a task's status (unconditionally)", &Runner::Update);
-  update->add_option("id", o.id, "Task id")->required();
-  update->add_option("status", o.status, "open, in-progress, needs-help, review, verified or done")->required();
-
-  CLI::App* claim = sub("claim", "Move a task FROM -> TO only if it is in FROM (exit 1 otherwise)", &Runner::Claim);
-  claim->add_option("id", o.id, "Task id")->required();
-  claim->add_option("from", o.from, "Expected status")->required();
-  claim->add_option("to", o.to, "New status")->required();
-
-  CLI::App* comment = sub("comment", "Add a comment to a task", &Runner::Comment);
-  comment->add_option("id", o.id, "Task id")->required();
-  comment->add_option("text", o.text, "Comment text (one argument)")->required();
-  comment->add_option("--author", o.author, "human, system or agent:<role> (default: $PIPELINE_AUTHOR, else human)");
-
-  CLI::App* dep = app.add_subcommand("dep", "Add or remove a dependency");
-  dep->require_subcommand(1);
-  AddStoreFlags(*dep, &o.store);
-  for (auto [name, help, fn] : {std::tuple{"add", "ID now depends on DEP (cycles are refused)", &Runner::DepAdd},
-                                std::tuple{"remove", "ID no longer depends on DEP", &Runner::DepRemove}}) {
-    CLI::App* s = dep->add_subcommand(name, help);
-    AddStoreFlags(*s, &o.store);
-    s->add_option("id", o.id, "Task id")->required();
-    s->add_option("dep", o.dep, "The task it depends on")->required();
-    s->callback([&rc, &run, fn = fn] { rc = (run.*fn)(); });
-  }
-
-  sub("export", "Write every task as JSONL (one task per line) on stdout", &Runner::Export);
-  sub("import", "Read JSONL tasks (all or nothing; ids are kept)", &Runner::Import)
-      ->add_option("file", o.file, "JSONL file, or '-' for stdin (default)");
-
-  if (auto code = ParseArgs(app, args)) return *code;
-  return rc;
+  return Dispatch(kTask, args);
 }
 
 }  // namespace pipeline

@@ -26,6 +26,7 @@
 #include "store/root.h"
 #include "tasks/task_store.h"
 #include "util/files.h"
+#include "util/log.h"
 #include "util/text.h"
 
 namespace pipeline::demo {
@@ -283,7 +284,7 @@ Result<AgentSetup> SetUpAgent(const DemoOptions& opts, const std::string& self, 
 int RunDemo(const DemoOptions& opts) {
   FILE* out = stdout;
   auto fail = [](const std::string& m, int code = 1) {
-    fprintf(stderr, "pipeline: demo: %s\n", SingleLine(m).c_str());
+    Log("demo: {}", m);
     return code;
   };
   std::string self = opts.self_exe.empty() ? SelfExePath() : opts.self_exe;
@@ -406,7 +407,7 @@ int RunDemo(const DemoOptions& opts) {
     if (!w.ok()) return fail(w.message());
   }
   bool ok = error.empty() && (*summary)["all_done"].get<bool>();
-  if (!error.empty()) fprintf(stderr, "pipeline: demo: %s\n", SingleLine(error).c_str());
+  if (!error.empty()) Log("demo: {}", error);
   if (temporary && !opts.keep && ok) {
     db->reset();
     (void)RemoveAll(*dir);

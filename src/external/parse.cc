@@ -89,7 +89,8 @@ BudgetAnswer FromObject(const json& o, int64_t reserve) {
       break;
     }
   }
-  // A numeric "available" is an amount, not a truth value (W10: 150 < 300).
+  // A numeric "available" is an amount, not a truth value: 150 available is a
+  // "no" for a 300 reserve (docs/protocol.md, "A check never fails open").
   if (!amount)
     if (auto it = o.find("available"); it != o.end() && it->is_number())
       amount = FromAmount(it->get<double>(), reserve, "available");

@@ -1,5 +1,5 @@
 // Reading the answers of external `task`, `fund` and `agentd` programs
-// (PROTOCOL.md sections 2-4), tolerant of their spellings but without the
+// (docs/protocol.md), tolerant of their spellings but without the
 // seed's failure modes: nothing here fails open (an answer with no recognised
 // field is no answer, never "allowed"), an undecodable agentd status keeps the
 // run instead of finalising it with cost 0, and one bad task in `task ready`
@@ -40,8 +40,8 @@ struct BudgetAnswer {
   std::string reason;  // what was read, for the log and for `status`
 };
 
-// One fund check answer, against the reserve R in cents. Rules (each a fix of
-// a seed weak point, W10):
+// One fund check answer, against the reserve R in cents. Rules (each keeps a
+// check from failing open; docs/protocol.md, "A check never fails open"):
 //  * an amount (remaining_cents, available_cents, budget_remaining_cents,
 //    remaining, balance_cents, or a numeric `available`) is compared to R, and
 //    a present amount below R denies whatever the boolean keys say;

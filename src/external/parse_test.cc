@@ -16,7 +16,7 @@ TEST(ParseBudgetAnswer, RecognisedObjects) {
 }
 
 TEST(ParseBudgetAnswer, EmptyObjectAndHelpTextAreNoAnswer) {
-  // The seed treated these as "allowed" on exit 0 (W10).
+  // The seed treated these as "allowed" on exit 0 (docs/protocol.md, "A check never fails open").
   EXPECT_EQ(V("{}"), BudgetVerdict::kNoAnswer);
   EXPECT_EQ(V("usage: fund <command> [options]\n  check   ..."), BudgetVerdict::kNoAnswer);
   EXPECT_EQ(V(""), BudgetVerdict::kNoAnswer);
@@ -81,7 +81,8 @@ TEST(ParseAgentStatus, TerminalWithCost) {
 }
 
 TEST(ParseAgentStatus, UndecodableOrUnknownKeepsTheRun) {
-  // The seed finalised these as done/failed with cost 0 (W7, W9).
+  // The seed finalised these as done/failed with cost 0 (docs/protocol.md,
+  // "An unknown agent status keeps the run").
   EXPECT_EQ(ParseAgentStatus("", 0).state, AgentState::kUnknown);
   EXPECT_EQ(ParseAgentStatus("", 1).state, AgentState::kUnknown);
   EXPECT_EQ(ParseAgentStatus("{}", 0).state, AgentState::kUnknown);

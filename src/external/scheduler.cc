@@ -14,6 +14,7 @@
 #include "sched/scheduler_lock.h"
 #include "sched/sched_sql.h"
 #include "util/files.h"
+#include "util/log.h"
 #include "util/text.h"
 
 namespace pipeline {
@@ -182,7 +183,9 @@ Status ExternalScheduler::Finalize(const ExtRow& row_in) {
     PL_RETURN_IF_ERROR(SetState(row.run_id, from, "charged", ", spend_form = ?5", {row.spend_form}));
     if (!form) Emit("error", row.task_id, row.run_id, "every fund spend form failed for " + std::to_string(cents) + "c");
   }
-  // Move the task on: compare-and-set from in-progress (W16), failures back to work (W8).
+  // Move the task on: compare-and-set from in-progress, so a person's move
+  // wins; failures back to work, questions to a person (docs/protocol.md,
+  // "Finishing a task is compare-and-set", "A question is not a failure").
   std::string to;
   if (row.status == "done") to = "review";  // external tools have no verify/integrate here: a person reviews
   else if (row.status == "needs-input") to = "needs-help";
@@ -262,7 +265,8 @@ Result<bool> ExternalScheduler::StartOne(const ExternalTask& t, const std::strin
   }
   Status ran = tools_.AgentRun(prompt_path, run_id);
   if (!ran.ok()) {
-    // agentd may have started it anyway (W3): ask before giving the claim back.
+    // agentd may have started it anyway: ask before giving the claim back
+    // (docs/protocol.md, "Run bookkeeping is written before the call").
     AgentStatusAnswer a = tools_.AgentStatus(run_id);
     if (a.state == AgentState::kUnknown) {
       PL_RETURN_IF_ERROR(SetState(run_id, "intent", "start-failed", ", error = ?5", {ran.message()}));
@@ -335,7 +339,7 @@ Result<bool> ExternalScheduler::Step(int* active_out) {
 int RunExternal(const SchedulerOptions& o, const RootPaths& paths,
                 const std::function<void(const SchedEvent&)>& on_event) {
   auto fail = [](const Status& s) {
-    fprintf(stderr, "pipeline: %s\n", SingleLine(s.message()).c_str());
+    Log("{}", s.message());
     return ExitCodeFor(s.kind());
   };
   std::unique_ptr<Db> db;

@@ -1,5 +1,5 @@
 // The scheduler driving external `task`, `fund` and `agentd` programs with
-// the seed's protocol (PROTOCOL.md sections 0-4), for stores that live
+// the `task`/`fund`/`agentd` protocol (docs/protocol.md), for stores that live
 // elsewhere. Its own bookkeeping (which runs it started, what it charged)
 // lives in this root's store, written before each external call that
 // changes something, so a crash neither orphans a run nor charges one twice.

@@ -1,8 +1,8 @@
 // Calls to external `task`, `fund` and `agentd` programs, one argv each
 // (argv[1] the subcommand, `--json` last, stdin empty), with a deadline on
 // every call: a child that hangs or keeps its pipes open is killed with its
-// process group when the deadline passes (seed W12). Answers are read with
-// external_parse.h. Used by one thread.
+// process group when the deadline passes (docs/protocol.md, "Every call has a
+// deadline"). Answers are read with external/parse.h. Used by one thread.
 #pragma once
 
 #include <functional>

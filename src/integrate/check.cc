@@ -1,8 +1,7 @@
 #include "integrate/check.h"
 
-#include <spdlog/spdlog.h>
-
 #include "util/files.h"
+#include "util/log.h"
 #include "util/text.h"
 
 namespace pipeline {
@@ -14,7 +13,7 @@ Result<CheckResult> RunIntegrationCheck(Git& git, ProcessRunner& runner, const s
   if (!exported.ok() && PathExists(scratch_dir)) {
     // A directory git does not know (a crash inside `worktree add`, or a
     // person's leftovers): it is ours by name, so start it afresh.
-    spdlog::warn("resetting the scratch worktree {}: {}", scratch_dir, exported.message());
+    LogWarning("resetting the scratch worktree {}: {}", scratch_dir, exported.message());
     PL_RETURN_IF_ERROR(RemoveAll(scratch_dir));
     exported = git.ExportTree(commit, scratch_dir);
   }
@@ -25,7 +24,7 @@ Result<CheckResult> RunIntegrationCheck(Git& git, ProcessRunner& runner, const s
   c.cwd = scratch_dir;
   c.env_set = env;
   c.timeout_ms = cmd.timeout_s * 1000;
-  spdlog::info("checking {} in {}: {}", commit, scratch_dir, cmd.argv.front());
+  Log("checking {} in {}: {}", commit, scratch_dir, cmd.argv.front());
   auto r = runner.Run(c);
   CheckResult out;
   if (!r.ok()) {

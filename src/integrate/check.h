@@ -9,7 +9,7 @@
 
 #include "git/git.h"
 #include "proc/process.h"
-#include "integrate/verify_config.h"
+#include "config/verify.h"
 #include "util/status.h"
 
 namespace pipeline {

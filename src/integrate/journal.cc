@@ -6,9 +6,9 @@
 #include <cstring>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "util/files.h"
+#include "util/log.h"
 
 namespace pipeline {
 
@@ -53,8 +53,8 @@ Result<std::string> RepairInterruptedAdvance(Git& git, const std::string& path) 
   // Or the branch is gone, or moved on past us: nothing of ours to finish.
   if (!now.ok() || *now != j.new_sha || j.worktree.empty()) {
     if (now.ok() && *now != j.old_sha && *now != j.new_sha) {
-      spdlog::warn("integration journal for {}: {} is now at {}, neither {} nor {}; leaving its checkout alone",
-                   j.task_id, j.base, *now, j.old_sha, j.new_sha);
+      LogWarning("integration journal for {}: {} is now at {}, neither {} nor {}; leaving its checkout alone",
+                 j.task_id, j.base, *now, j.old_sha, j.new_sha);
     }
     PL_RETURN_IF_ERROR(RemoveJournal(path));
     return std::string();
@@ -70,7 +70,7 @@ Result<std::string> RepairInterruptedAdvance(Git& git, const std::string& path) 
     return "base branch " + j.base + " moved to " + j.new_sha + " but its checkout at " + j.worktree +
            " could not follow (" + st.message() + "); commit or stash the local changes there";
   }
-  spdlog::info("repaired the checkout of {} at {}: files brought forward to {}", j.base, j.worktree, j.new_sha);
+  Log("repaired the checkout of {} at {}: files brought forward to {}", j.base, j.worktree, j.new_sha);
   PL_RETURN_IF_ERROR(RemoveJournal(path));
   return std::string();
 }

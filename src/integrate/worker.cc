@@ -1,13 +1,12 @@
 #include "integrate/worker.h"
 
-#include <spdlog/spdlog.h>
-
 #include <utility>
 
 #include "git/paths.h"
 #include "integrate/check.h"
 #include "integrate/journal.h"
 #include "integrate/lock.h"
+#include "util/log.h"
 #include "util/text.h"
 
 namespace pipeline {
@@ -42,8 +41,7 @@ IntegrateOutcome Integrator::Run(const IntegrateRequest& req, const IntegrateHoo
     auto r = Attempt(req, hooks, attempt);
     if (!r.ok()) return IntegrateOutcome::Failed(r.error());
     if (*r) return std::move(**r);
-    spdlog::info("{} moved during the integration of {}; starting again from its new head", req.base,
-                 req.task_id);
+    Log("{} moved during the integration of {}; starting again from its new head", req.base, req.task_id);
   }
   IntegrateOutcome o;
   o.kind = IntegrateOutcome::Kind::kBaseMoved;
@@ -139,12 +137,12 @@ Result<std::optional<IntegrateOutcome>> Integrator::Attempt(const IntegrateReque
       // stays, so the next run brings them forward once the tree allows it.
       done.warning = "the checkout of " + req.base + " at " + *checkout +
                      " could not be brought forward: " + followed.message();
-      spdlog::warn("{}", done.warning);
+      LogWarning("{}", done.warning);
       return Out(std::move(done));
     }
     PL_RETURN_IF_ERROR(RemoveJournal(journal));
   }
-  spdlog::info("integrated {} into {} at {}", req.task_id, req.base, next);
+  Log("integrated {} into {} at {}", req.task_id, req.base, next);
   return Out(std::move(done));
 }
 

@@ -24,7 +24,7 @@
 #include "git/git.h"
 #include "proc/process.h"
 #include "integrate/outcome.h"
-#include "integrate/verify_config.h"
+#include "config/verify.h"
 #include "store/root.h"
 
 namespace pipeline {

@@ -1,5 +1,5 @@
-// The dev prompt a run starts from: the seed's file layout (PROTOCOL.md
-// section 6: frontmatter, then the body) with what the seed left out (the run
+// The dev prompt a run starts from: the seed's file layout (docs/protocol.md,
+// "The prompt file": frontmatter, then the body) with what the seed left out (the run
 // id, the task's own workspace) and what the old pipeline's dev prompt said
 // (title, description, comments with author tags, the previous patchset's
 // rejection, how to ask a question instead of guessing).

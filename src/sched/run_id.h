@@ -1,6 +1,7 @@
 // Run ids: `pipeline-<slug(domain)>-<slug(task)>-<epoch seconds>` as the seed
-// builds them (PROTOCOL.md section 5), made unique: the seed could give two
-// runs one id (coinciding slugs, or a task re-spawned within a second).
+// builds them (docs/protocol.md, "Run ids"), made unique: the seed could give
+// two runs one id (coinciding slugs, or a task re-spawned within a second;
+// docs/protocol.md, "Run ids are unique").
 #pragma once
 
 #include <cstdint>

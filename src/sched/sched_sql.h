@@ -2,7 +2,8 @@
 // columns of tasks (not_before, retries, feedback, and the patchset it bumps),
 // harvest bookkeeping on runs, and the events table. Each update is a
 // compare-and-set on the task's status, so a person who moved a task while a
-// run was out wins (seed W16). Callers wrap them in one Db::Write.
+// run was out wins (docs/protocol.md, "Finishing a task is compare-and-set").
+// Callers wrap them in one Db::Write.
 #pragma once
 
 #include <cstdint>

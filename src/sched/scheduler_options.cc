@@ -11,11 +11,6 @@ int SchedulerOptions::MaxActiveFor(const std::string& domain) const {
   return it == domain_max_active.end() ? default_domain_max_active : it->second;
 }
 
-const std::vector<std::string>& SchedulerOptions::VerifyCommandFor(const std::string& domain) const {
-  auto it = verify.by_domain.find(domain);
-  return it == verify.by_domain.end() ? verify.command : it->second;
-}
-
 static std::string QuoteKey(const std::string& k) { return "\"" + k + "\""; }
 
 Result<SchedulerOptions> OptionsFromConfig(const Config& c) {
@@ -58,13 +53,7 @@ Result<SchedulerOptions> OptionsFromConfig(const Config& c) {
       return InvalidArgument(c.origin() + ": every [[domain_rules]] entry needs a non-empty match and domain");
     o.domain_rules.push_back({m->second, d->second});
   }
-  PL_ASSIGN_OR_RETURN(auto vcmd, c.StringArray("verify.command"));
-  if (vcmd) o.verify.command = *vcmd;
-  PL_ASSIGN_OR_RETURN(o.verify.timeout_s, c.IntOr("verify.timeout_s", o.verify.timeout_s));
-  for (const std::string& d : c.Keys("verify.domains")) {
-    PL_ASSIGN_OR_RETURN(auto cmd, c.StringArray("verify.domains." + QuoteKey(d) + ".command"));
-    if (cmd) o.verify.by_domain[d] = *cmd;
-  }
+  PL_ASSIGN_OR_RETURN(o.verify, ReadVerifyConfig(c));
   PL_ASSIGN_OR_RETURN(std::string ws, c.StringOr("scheduler.workspace", "worktree"));
   if (ws == "shared") o.shared_workspace = true;
   else if (ws != "worktree")

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/verify.h"
 #include "util/status.h"
 
 namespace pipeline {
@@ -26,12 +27,6 @@ enum class AfterRun {
 struct DomainRule {
   std::string match;
   std::string domain;
-};
-
-struct VerifyConfig {
-  std::vector<std::string> command;  // [verify] command; empty: none configured
-  std::map<std::string, std::vector<std::string>> by_domain;  // [verify.domains."<d>"] command
-  int64_t timeout_s = 1800;
 };
 
 struct SchedulerOptions {
@@ -57,7 +52,7 @@ struct SchedulerOptions {
   int default_domain_max_active = 1;
   std::map<std::string, int> domain_max_active;  // [domains."<d>"] max_active
   std::vector<DomainRule> domain_rules;
-  VerifyConfig verify;
+  VerifyConfig verify;  // [verify]: the same reader as the merge-queue worker's check
   bool review_required = false;  // [review] required: verified work stops at review
   // scheduler.workspace = "worktree" (default): each task works in its own git
   // worktree on branch pipeline/<id>. "shared": every run works in the
@@ -68,8 +63,6 @@ struct SchedulerOptions {
   int64_t MaxCostCents() const { return max_cost_cents ? *max_cost_cents : reserve_cents; }
   bool external() const { return !task_cmd.empty() || !fund_cmd.empty() || !agentd_cmd.empty(); }
   int MaxActiveFor(const std::string& domain) const;
-  // The verify argv for a domain (per-domain first, then the default); empty: none.
-  const std::vector<std::string>& VerifyCommandFor(const std::string& domain) const;
 };
 
 // Defaults from the config file (every key optional; a key of the wrong type

@@ -61,9 +61,9 @@ required = true
   EXPECT_EQ(DomainFor(o, "Omni/Pipeline/Core.hs"), "pipeline");
   EXPECT_EQ(DomainFor(o, "Omni/Other.hs"), "omni");
   EXPECT_EQ(DomainFor(o, "  Biz/X.hs "), "Biz/X.hs");
-  EXPECT_EQ(o.VerifyCommandFor("pipeline"), (std::vector<std::string>{"ninja", "check"}));
-  EXPECT_EQ(o.VerifyCommandFor("omni"), (std::vector<std::string>{"make", "test"}));
-  EXPECT_EQ(o.verify.timeout_s, 60);
+  EXPECT_EQ(o.verify.For("pipeline", "Omni/Pipeline/Core.hs")->argv, (std::vector<std::string>{"ninja", "check"}));
+  EXPECT_EQ(o.verify.For("omni", "Omni/Other.hs")->argv, (std::vector<std::string>{"make", "test"}));
+  EXPECT_EQ(o.verify.For("omni", "Omni/Other.hs")->timeout_s, 60);
   EXPECT_TRUE(o.review_required);
 }
 

@@ -1,7 +1,9 @@
 // Starting runs: choosing dev candidates for free slots, recording a run in
 // the same transaction as the claim and the budget hold, then (after the
 // commit) preparing its worktree and prompt and starting its monitor. A
-// failure after the commit undoes the claim in one transaction (seed W4).
+// failure after the commit undoes the claim in one transaction, so a task is
+// never left in-progress with no run (docs/protocol.md, "Run bookkeeping is
+// written before the call").
 #include <unistd.h>
 
 #include "proc/process.h"
@@ -233,8 +235,15 @@ Status Scheduler::FailStart(const std::string& run_id, const std::string& task_i
 
 Result<std::optional<std::string>> Scheduler::RecordVerifyRun(const std::string& task_id, const std::string& domain,
                                                               int64_t patchset) {
-  const auto& cmd = options_.VerifyCommandFor(domain);
-  if (cmd.empty()) return std::optional<std::string>();
+  // The same check, substitutions and timeout the merge-queue worker uses
+  // (config/verify.h), so {namespace} means the task's namespace here too.
+  Stmt& q = db_.Cached("SELECT namespace FROM tasks WHERE id = ?");
+  q.BindAll(task_id);
+  PL_ASSIGN_OR_RETURN(bool row, q.Step());
+  const std::string ns = row ? q.OptText(0).value_or("") : "";
+  q.Reset();
+  const std::optional<VerifyCommand> cmd = options_.verify.For(domain, ns);
+  if (!cmd) return std::optional<std::string>();
   RunSpec spec;
   spec.run_id = NewRunId("verify", task_id);
   spec.task_id = task_id;
@@ -242,8 +251,9 @@ Result<std::optional<std::string>> Scheduler::RecordVerifyRun(const std::string&
   spec.phase = "verify";
   spec.patchset = patchset;
   spec.workspace = WorkspaceFor(task_id);
-  spec.argv = cmd;
-  spec.timeout_s = options_.verify.timeout_s;
+  spec.argv = cmd->argv;
+  spec.timeout_s = cmd->timeout_s;
+  spec.env = {{"PIPELINE_NAMESPACE", ns}, {"PIPELINE_DOMAIN", domain}};
   PL_RETURN_IF_ERROR(InsertRun(db_, spec, clock_));
   PL_RETURN_IF_ERROR(AddEvent(db_, clock_.Now(), task_id, spec.run_id, "verify", "verify run recorded"));
   return std::optional<std::string>(spec.run_id);

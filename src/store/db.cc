@@ -4,8 +4,9 @@
 #include <time.h>
 
 #include <cstdio>
-
 #include <unordered_map>
+
+#include "util/log.h"
 
 namespace pipeline {
 
@@ -147,7 +148,7 @@ Stmt& Db::Cached(const char* sql) {
     auto r = Prepare(sql);
     // A statement that does not prepare is a programming error in our SQL.
     if (!r.ok()) {
-      fprintf(stderr, "pipeline: internal error: %s\n", r.message().c_str());
+      Log("internal error: {}", r.message());
       abort();
     }
     it = cache_->stmts.emplace(sql, std::move(r).value()).first;

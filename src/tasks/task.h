@@ -1,5 +1,5 @@
 // The task model: what one task is, its JSON form in the `task` protocol
-// (PROTOCOL.md section 2), and the checks every way in (CLI, import) shares.
+// (docs/protocol.md, "task"), and the checks every way in (CLI, import) shares.
 // The scheduler reads not_before / retries / feedback; they are not part of
 // the protocol JSON.
 #pragma once
