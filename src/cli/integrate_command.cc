@@ -80,7 +80,7 @@ int IntegrateTaskCommand(const Args& args) {
   double wait_s = 0;
   app.add_option("task_id", task_id, "The task whose branch pipeline/<id> to integrate")->required();
   app.add_option("--base", base, "Base branch (default: the repository's current branch)");
-  app.add_option("--mode", mode, "merge (a merge commit) or squash (one commit); default: integrate.mode, else merge");
+  app.add_option("--mode", mode, "squash (one commit) or merge (that commit merged); default: integrate.mode, else squash");
   app.add_option("--root", root, "Pipeline root directory (default: $PIPELINE_ROOT, else the nearest .pipeline)");
   app.add_flag("--no-check", no_check, "Do not run the verify command on the merge result");
   app.add_option("--wait", wait_s, "Seconds to wait for another integration into the same base (default 0)")
@@ -98,7 +98,7 @@ int IntegrateTaskCommand(const Args& args) {
   if (!task.ok()) return ReportError(task.error());
 
   if (mode.empty()) {
-    auto m = config->StringOr("integrate.mode", "merge");
+    auto m = config->StringOr("integrate.mode", "squash");
     if (!m.ok()) return ReportError(m.error());
     mode = *m;
   }
