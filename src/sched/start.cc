@@ -241,7 +241,7 @@ Result<std::optional<std::string>> Scheduler::RecordVerifyRun(const std::string&
   spec.domain = domain;
   spec.phase = "verify";
   spec.patchset = patchset;
-  spec.workspace = WorkspaceFor(task_id);
+  spec.workspace = VerifyWorkspaceFor(task_id);
   spec.argv = cmd;
   spec.timeout_s = options_.verify.timeout_s;
   PL_RETURN_IF_ERROR(InsertRun(db_, spec, clock_));
