@@ -126,7 +126,7 @@ TEST_F(GitSafeTest, RejectedFirstAttemptNeverReachesTheBaseAndVerifyLeavesNoArte
   std::string second = ReadTextFile(seen + "-3");
   EXPECT_NE(second.find("hello.c"), std::string::npos) << second;
   EXPECT_EQ(("\n" + second).find("\nhello\n"), std::string::npos) << second;
-  EXPECT_EQ(Git({"ls-tree", "-r", "--name-only", "main"}), "Makefile\nhello.c");
+  EXPECT_EQ(Git({"ls-tree", "-r", "--name-only", "main"}), "Makefile\nREADME.md\nhello.c");
 }
 
 TEST_F(GitSafeTest, ATaskClosedByHandKeepsItsCommitsUntilGc) {
@@ -250,7 +250,7 @@ TEST_F(GitSafeTest, CommitsThatDoNotContinueTheTaskBranchLeaveTheTaskNotDone) {
   std::string reason = "commits on branch lonely, not on the task branch pipeline/" + id;
   EXPECT_EQ(repo_.Int("SELECT COUNT(*) FROM comments WHERE task_id = '" + id + "' AND text LIKE '%" + reason + "%'"),
             1)
-      << r.err;
+      << r.err << repo_.Text("SELECT group_concat(text, '\n') FROM comments WHERE task_id = '" + id + "'");
   EXPECT_EQ(repo_.Int("SELECT COUNT(*) FROM runs WHERE phase IN ('verify', 'integrate') AND task_id = '" + id + "'"),
             0);
   EXPECT_EQ(Git({"rev-parse", "main"}), base_before_);

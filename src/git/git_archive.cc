@@ -30,10 +30,12 @@ Result<bool> Git::BaseHolds(const std::string& base, const std::string& commit) 
   PL_ASSIGN_OR_RETURN(std::string sha, RevParse(commit + "^{commit}"));
   PL_ASSIGN_OR_RETURN(bool ancestor, IsAncestor(sha, base_sha));
   if (ancestor) return true;
-  PL_ASSIGN_OR_RETURN(MergeResult m, MergeTree(base_sha, sha));
-  if (!m.clean) return false;
+  // A merge git refuses (unrelated histories) or that conflicts adds
+  // something the base lacks: not held, so the caller keeps the commit.
+  auto m = MergeTree(base_sha, sha);
+  if (!m.ok() || !m->clean) return false;
   PL_ASSIGN_OR_RETURN(std::string base_tree, RevParse(base_sha + "^{tree}"));
-  return m.tree == base_tree;
+  return m->tree == base_tree;
 }
 
 Result<std::vector<ArchiveEntry>> Git::ListArchive(std::string_view task_id) {

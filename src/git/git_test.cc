@@ -422,6 +422,12 @@ TEST_F(GitTest, BaseHoldsAncestorsAndSquashedWorkOnly) {
   ASSERT_TRUE(git_.CompareAndSwapRef("refs/heads/main", *squash, Sha("main")).ok());
   EXPECT_TRUE(*git_.BaseHolds("main", tip));  // not an ancestor, but its change is in
   EXPECT_EQ(git_.BaseHolds("no-such", tip).kind(), ErrorKind::kNotFound);
+  // Unrelated history (git refuses to merge it) is not held either.
+  G(*wt, {"checkout", "-q", "--orphan", "lonely"});
+  std::string lonely = Commit(*wt, "c.txt", "c\n");
+  auto unrelated = git_.BaseHolds("main", lonely);
+  ASSERT_TRUE(unrelated.ok()) << unrelated.message();
+  EXPECT_FALSE(*unrelated);
 }
 
 TEST_F(GitTest, RemoveWorktreeArchivesCommitsTheBaseLacks) {

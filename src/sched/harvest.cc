@@ -94,6 +94,7 @@ Result<bool> Scheduler::HasNewCommit(const RunRecord& run) {
   if (!dry_) {
     auto taken = git_->TakeHeadOntoTaskBranch(WorkspaceFor(*run.task_id), *run.task_id, base_);
     if (!taken.ok() && taken.kind() == ErrorKind::kRefused) return taken.error();
+    if (!taken.ok()) Emit("error", run.task_id, run.run_id, "taking the run's commits: " + taken.message());
     if (taken.ok() && !taken->empty()) Emit("adopt-commits", run.task_id, run.run_id, *taken);
   }
   PL_ASSIGN_OR_RETURN(std::string branch, TaskBranch(*run.task_id));
