@@ -18,10 +18,10 @@ TEST_F(IntegrateCliTest, CrashBetweenRefAndCheckoutIsRepairedByTheNextRun) {
   auto crashed = Integrate({id}, {{"PIPELINE_TEST_CRASH_AT", "after-ref"}});
   ASSERT_TRUE(crashed.exit.signaled()) << crashed.out << crashed.err;
   EXPECT_EQ(crashed.exit.term_signal, SIGKILL);
-  // The ref moved in one step: main is the task's merge commit...
+  // The ref moved in one step: main is the task's squash commit...
   std::string after = Rev("main");
-  EXPECT_EQ(Git({"rev-parse", after + "^1"}), before);
-  EXPECT_EQ(Git({"rev-parse", after + "^2"}), Rev("pipeline/" + id));
+  EXPECT_EQ(Git({"rev-list", "--parents", "-n", "1", after}), after + " " + before);
+  EXPECT_EQ(Git({"rev-parse", after + "^{tree}"}), Git({"rev-parse", "pipeline/" + id + "^{tree}"}));
   // ...while the checkout's files still hold the old commit.
   EXPECT_FALSE(PathExists(repo_ + "/feature.txt"));
   EXPECT_TRUE(PathExists(IntegrateJournalPath(paths_, "main")));
@@ -51,7 +51,7 @@ TEST_F(IntegrateCliTest, CrashBeforeTheRefMovesLeavesTheBaseAsItWas) {
 
 // SIGKILL the worker at spread-out moments of its run (the check sleeps, so
 // some kills land in it, some before, some after). Whatever the moment, main
-// is exactly `before` or the task's merge commit, and a second run completes.
+// is exactly `before` or the task's squash commit, and a second run completes.
 TEST_F(IntegrateCliTest, KillNineAtRandomMomentsNeverLeavesBaseInBetween) {
   WriteConfig("[verify]\ncommand = [\"sleep\", \"0.2\"]\n");
   const unsigned seed = static_cast<unsigned>(getpid());
@@ -79,8 +79,8 @@ TEST_F(IntegrateCliTest, KillNineAtRandomMomentsNeverLeavesBaseInBetween) {
 
     std::string now = Rev("main");
     if (now != before) {
-      EXPECT_EQ(Git({"rev-parse", now + "^1"}), before);
-      EXPECT_EQ(Git({"rev-parse", now + "^2"}), tip);
+      EXPECT_EQ(Git({"rev-list", "--parents", "-n", "1", now}), now + " " + before);
+      EXPECT_EQ(Git({"rev-parse", now + "^{tree}"}), Git({"rev-parse", tip + "^{tree}"}));
     }
 
     auto next = Integrate({id});
@@ -90,7 +90,8 @@ TEST_F(IntegrateCliTest, KillNineAtRandomMomentsNeverLeavesBaseInBetween) {
     if (now != before) {
       EXPECT_EQ(j["commit"], now);  // finished, not merged twice
     }
-    EXPECT_EQ(Git({"rev-parse", "main^2"}), tip);
+    EXPECT_EQ(Git({"rev-list", "--parents", "-n", "1", "main"}), Rev("main") + " " + before);
+    EXPECT_EQ(Git({"rev-parse", "main^{tree}"}), Git({"rev-parse", tip + "^{tree}"}));
     EXPECT_EQ(ReadTextFile(repo_ + "/" + file), "r\n");
     EXPECT_EQ(Status(), "");
     EXPECT_FALSE(PathExists(IntegrateJournalPath(paths_, "main")));

@@ -21,9 +21,9 @@ TEST_F(IntegrateCliTest, IntegratesAndPrintsTheCommit) {
   EXPECT_EQ(j["outcome"], "integrated");
   std::string commit = j["commit"];
   EXPECT_EQ(Rev("main"), commit);
-  EXPECT_EQ(Git({"rev-parse", commit + "^1"}), before);
-  EXPECT_EQ(Git({"rev-parse", commit + "^2"}), Rev("pipeline/" + id));
-  EXPECT_EQ(Git({"log", "-1", "--format=%s", commit}), "Merge task " + id + ": Add the feature");
+  // Squash by default: one commit on the old base, not the task's own commits.
+  EXPECT_EQ(Git({"rev-list", "--parents", "-n", "1", commit}), commit + " " + before);
+  EXPECT_EQ(Git({"log", "-1", "--format=%s", commit}), id + ": Add the feature");
   EXPECT_EQ(Git({"log", "-1", "--format=%(trailers:key=Task-Id,valueonly)", commit}), id);
   EXPECT_EQ(ReadTextFile(repo_ + "/feature.txt"), "x\n");
   EXPECT_EQ(Status(), "");
@@ -33,15 +33,23 @@ TEST_F(IntegrateCliTest, IntegratesAndPrintsTheCommit) {
   EXPECT_TRUE(t.comments.empty());
 }
 
-TEST_F(IntegrateCliTest, SquashModeFromConfig) {
-  WriteConfig("[integrate]\nmode = \"squash\"\n");
+TEST_F(IntegrateCliTest, MergeModeFromConfigMergesTheRebuiltBranchNotTheTaskBranch) {
+  WriteConfig("[integrate]\nmode = \"merge\"\n");
   std::string before = Rev("main");
   std::string id = MakeTask("One commit", "a.txt", "a\n");
   auto r = Integrate({id});
   ASSERT_EQ(r.exit.exit_code, 0) << r.err;
   std::string commit = LastLine(r)["commit"];
-  EXPECT_EQ(Git({"rev-list", "--parents", "-n", "1", commit}), commit + " " + before);
+  EXPECT_EQ(Git({"rev-parse", commit + "^1"}), before);
+  std::string side = Git({"rev-parse", commit + "^2"});
+  EXPECT_NE(side, Rev("pipeline/" + id));  // the branch's own commits stay off the base
+  EXPECT_EQ(Git({"rev-list", "--parents", "-n", "1", side}), side + " " + before);
+  EXPECT_EQ(Git({"rev-parse", side + "^{tree}"}), Git({"rev-parse", commit + "^{tree}"}));
+  EXPECT_EQ(Git({"log", "-1", "--format=%s", commit}), "Merge task " + id + ": One commit");
+  EXPECT_EQ(Git({"log", "-1", "--format=%s", side}), id + ": One commit");
   EXPECT_EQ(Git({"log", "-1", "--format=%(trailers:key=Task-Id,valueonly)", commit}), id);
+  EXPECT_EQ(Git({"log", "-1", "--format=%(trailers:key=Task-Id,valueonly)", side}), id);
+  EXPECT_EQ(Git({"rev-list", "--count", before + ".." + commit}), "2");
 }
 
 TEST_F(IntegrateCliTest, ConflictListsFilesAndLeavesBaseUnchanged) {

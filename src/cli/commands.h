@@ -22,6 +22,8 @@ int DemoCommand(const Args& args);
 int ModelStubCommand(const Args& args);
 int IntegrateTaskCommand(const Args& args);  // and ReviewCommand: integrate_command.cc
 int ReviewCommand(const Args& args);
+int ArchiveCommand(const Args& args);  // and GcCommand: gc_command.cc
+int GcCommand(const Args& args);
 
 // Subcommands of review, also reachable as `task approve|reject`.
 int ReviewApproveCommand(const Args& args);

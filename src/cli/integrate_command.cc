@@ -75,7 +75,7 @@ Result<IntegrateRequest> RequestFrom(const IntegrateFlags& f, const RootPaths& p
   req.mode = f.mode;
   req.lock_wait_ms = static_cast<int64_t>(f.wait_s * 1000);
   if (req.mode.empty()) {
-    PL_ASSIGN_OR_RETURN(req.mode, config.StringOr("integrate.mode", "merge"));
+    PL_ASSIGN_OR_RETURN(req.mode, config.StringOr("integrate.mode", "squash"));
   }
   if (req.base.empty()) {
     PL_ASSIGN_OR_RETURN(req.base, git.CurrentBranch());
@@ -98,7 +98,7 @@ int IntegrateTaskCommand(const Args& args) {
   IntegrateFlags f;
   app.add_option("task_id", f.task_id, "The task whose branch pipeline/<id> to integrate")->required();
   app.add_option("--base", f.base, "Base branch (default: the repository's current branch)");
-  app.add_option("--mode", f.mode, "merge (a merge commit) or squash (one commit); default: integrate.mode, else merge");
+  app.add_option("--mode", f.mode, "squash (one commit) or merge (that commit merged); default: integrate.mode, else squash");
   app.add_option("--root", f.root, "Pipeline root directory (default: $PIPELINE_ROOT, else the nearest .pipeline)");
   app.add_flag("--no-check", f.no_check, "Do not run the verify command on the merge result");
   app.add_option("--wait", f.wait_s, "Seconds to wait for another integration into the same base (default 0)")

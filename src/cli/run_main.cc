@@ -28,6 +28,8 @@ const CommandGroup& TopLevel() {
           {"model-stub", "A scripted model server for offline agent runs", ModelStubCommand},
           {"integrate-task", "Integrate one task's branch into the base (merge-queue worker)", IntegrateTaskCommand},
           {"review", "Approve or reject work waiting in review", ReviewCommand},
+          {"archive", "List commits kept from removed task branches", ArchiveCommand},
+          {"gc", "Remove kept commits (see `archive list`)", GcCommand},
       },
   };
   return kTop;

@@ -41,6 +41,16 @@ struct WorktreeEntry {
   bool prunable = false;  // its directory is gone
 };
 
+// One archive ref (git/paths.h): commits of a task kept because the base did
+// not hold them when its branch or worktree went.
+struct ArchiveEntry {
+  std::string ref;      // refs/pipeline/archive/<task>/<n>
+  std::string task_id;
+  int n = 0;
+  std::string sha;
+  std::string subject;  // of the archived commit
+};
+
 class Git {
  public:
   static constexpr int64_t kTimeoutMs = 120000;
@@ -78,9 +88,37 @@ class Git {
   // inside `git worktree add`) is removed and added again. Returns the path.
   Result<std::string> EnsureWorktree(const RootPaths& paths, std::string_view task_id,
                                      const std::string& base_branch);
-  // `git worktree remove --force`, then `git branch -D` when asked. Removing
-  // what is already gone succeeds.
-  Status RemoveWorktree(const RootPaths& paths, std::string_view task_id, bool delete_branch);
+  // Removes the task's worktree and its verify checkout, then (when asked)
+  // its branch. Nothing the base does not hold is lost: the worktree's HEAD
+  // and the branch's tip are first kept under the task's next archive ref
+  // (ArchiveUnlessHeld; base empty: the repository's current branch).
+  // Returns the archive refs made. Removing what is already gone succeeds.
+  Result<std::vector<std::string>> RemoveWorktree(const RootPaths& paths, std::string_view task_id,
+                                                  bool delete_branch, const std::string& base = "");
+  // If the workspace's HEAD left the task branch (the agent ran `git checkout
+  // -b x`, or detached HEAD) and descends from the branch's tip, the branch is
+  // fast-forwarded to it and checked out again (files untouched): the
+  // patchset is what the run produced wherever its commits went. Returns a
+  // sentence saying what was taken, or "" when HEAD was on the branch. When
+  // HEAD does not descend from the tip: kRefused ("commits on branch x, not on
+  // the task branch pipeline/<id>"), after archiving HEAD and trying to
+  // check the task branch out again (local changes stop that; they stay).
+  Result<std::string> TakeHeadOntoTaskBranch(const std::string& worktree, std::string_view task_id,
+                                             const std::string& base);
+
+  // --- archive (commits kept for a person; see git/paths.h) ---
+
+  // Whether base holds commit's work: commit is an ancestor of base, or
+  // merging it into base changes nothing (its changes were squashed in).
+  Result<bool> BaseHolds(const std::string& base, const std::string& commit);
+  // Keeps commit under the task's next archive ref unless base holds it or
+  // one of the task's archive refs already points at it. Returns the new ref.
+  Result<std::optional<std::string>> ArchiveUnlessHeld(std::string_view task_id, const std::string& commit,
+                                                       const std::string& base);
+  // Every archive ref (task_id empty) or the task's, by task then number.
+  Result<std::vector<ArchiveEntry>> ListArchive(std::string_view task_id = "");
+  // Deletes ref if it still points at old_sha (kConflict when it moved).
+  Status DeleteRef(const std::string& ref, const std::string& old_sha);
   // Ids of tasks with a worktree under the root: registered ones and plain
   // directories with a valid task id as name (for orphan cleanup). Sorted.
   Result<std::vector<std::string>> ListTaskWorktrees(const RootPaths& paths);
@@ -94,11 +132,17 @@ class Git {
   // the repository's configured identity, else "pipeline <pipeline@localhost>".
   Result<std::string> CommitTree(const std::string& tree, const std::vector<std::string>& parents,
                                  const std::string& message);
-  // The commit that integrates branch into base, without moving any ref.
-  // mode "merge": a two-parent merge commit (base, branch). mode "squash": a
-  // single-parent commit on base with the merged tree (linear history).
-  // kConflict (naming the files) when the merge does not apply cleanly.
-  // (A true "rebase" mode, replaying each commit, is not provided yet.)
+  // The commits that put tree (a verified result) on base_sha; returns the
+  // new head. mode "squash": one commit, parent base_sha, squash_message.
+  // mode "merge": that same commit S, then a merge commit (base_sha, S) with
+  // the same tree and merge_message: the first-parent history shows one
+  // merge per task, and the branch merged is rebuilt as the final patchset
+  // alone, never the attempts before it. Every commit made holds tree.
+  Result<std::string> CommitOnto(std::string_view mode, const std::string& tree, const std::string& base_sha,
+                                 const std::string& squash_message, const std::string& merge_message);
+  // The commit that integrates branch into base, without moving any ref
+  // (MergeTree, then CommitOnto with message for both commits). kConflict
+  // (naming the files) when the merge does not apply cleanly.
   Result<std::string> SquashOrMergeCommit(std::string_view mode, const std::string& base,
                                           const std::string& branch, const std::string& message);
   // `git update-ref ref new_sha old_sha`: moves ref only if it still points at
@@ -142,6 +186,10 @@ class Git {
   Result<std::optional<WorktreeEntry>> FindWorktree(const std::string& path);
   Status Prune();
   Result<std::map<std::string, std::string>> IdentityEnv();
+  // Exit 0 of `git merge-base --is-ancestor a b`: true; exit 1: false.
+  Result<bool> IsAncestor(const std::string& a, const std::string& b);
+  // Removes a detached scratch checkout (worktree or plain directory).
+  Status RemoveCheckout(const std::string& dir);
 
   ProcessRunner& runner_;
   std::string repo_dir_;

@@ -114,10 +114,20 @@ Result<std::string> Git::CommitTree(const std::string& tree, const std::vector<s
   return sha;
 }
 
+Result<std::string> Git::CommitOnto(std::string_view mode, const std::string& tree, const std::string& base_sha,
+                                    const std::string& squash_message, const std::string& merge_message) {
+  if (mode != "merge" && mode != "squash") {
+    return InvalidArgument("unknown integration mode " + Quoted(mode) + " (expected squash or merge)");
+  }
+  PL_ASSIGN_OR_RETURN(std::string squashed, CommitTree(tree, {base_sha}, squash_message));
+  if (mode == "squash") return squashed;
+  return CommitTree(tree, {base_sha, squashed}, merge_message);
+}
+
 Result<std::string> Git::SquashOrMergeCommit(std::string_view mode, const std::string& base,
                                              const std::string& branch, const std::string& message) {
   if (mode != "merge" && mode != "squash") {
-    return InvalidArgument("unknown integration mode " + Quoted(mode) + " (expected merge or squash)");
+    return InvalidArgument("unknown integration mode " + Quoted(mode) + " (expected squash or merge)");
   }
   PL_ASSIGN_OR_RETURN(std::string base_sha, RevParse(base + "^{commit}"));
   PL_ASSIGN_OR_RETURN(std::string branch_sha, RevParse(branch + "^{commit}"));
@@ -128,9 +138,7 @@ Result<std::string> Git::SquashOrMergeCommit(std::string_view mode, const std::s
     return Conflict("merging " + branch + " into " + base + " conflicts in " +
                     (files.empty() ? std::string("(no file named)") : SingleLine(files)));
   }
-  std::vector<std::string> parents = {base_sha};
-  if (mode == "merge") parents.push_back(branch_sha);
-  return CommitTree(m.tree, parents, message);
+  return CommitOnto(mode, m.tree, base_sha, message, message);
 }
 
 Status Git::CompareAndSwapRef(const std::string& ref, const std::string& new_sha, const std::string& old_sha) {

@@ -187,7 +187,12 @@ TEST_F(GitTest, MergeCleanMakesMergeAndSquashCommits) {
 
   auto merge = git_.SquashOrMergeCommit("merge", "main", "pipeline/T-7", "Merge T-7");
   ASSERT_TRUE(merge.ok()) << merge.message();
-  EXPECT_EQ(G(repo_, {"rev-list", "--parents", "-n1", *merge}), *merge + " " + base + " " + task);
+  // The side merged is the patchset rebuilt as one commit on base, not the branch.
+  std::string side = G(repo_, {"rev-parse", *merge + "^2"});
+  EXPECT_NE(side, task);
+  EXPECT_EQ(G(repo_, {"rev-list", "--parents", "-n1", *merge}), *merge + " " + base + " " + side);
+  EXPECT_EQ(G(repo_, {"rev-list", "--parents", "-n1", side}), side + " " + base);
+  EXPECT_EQ(G(repo_, {"rev-parse", side + "^{tree}"}), m->tree);
   EXPECT_EQ(G(repo_, {"show", *merge + ":feature.txt"}), "feature");
   EXPECT_EQ(G(repo_, {"show", *merge + ":main.txt"}), "main");
   EXPECT_EQ(G(repo_, {"log", "-1", "--format=%s", *merge}), "Merge T-7");
@@ -402,6 +407,131 @@ TEST_F(GitTest, ExportTreeAddsThenReuses) {
   ASSERT_TRUE(MakeDirs(plain).ok());
   EXPECT_EQ(git_.ExportTree(first, plain).kind(), ErrorKind::kRefused);
   EXPECT_EQ(git_.ExportTree("no-such", tmp_ / "x").kind(), ErrorKind::kNotFound);
+}
+
+TEST_F(GitTest, BaseHoldsAncestorsAndSquashedWorkOnly) {
+  auto wt = git_.EnsureWorktree(root_, "T-20", "main");
+  ASSERT_TRUE(wt.ok());
+  EXPECT_TRUE(*git_.BaseHolds("main", "pipeline/T-20"));  // no commit of its own
+  std::string tip = Commit(*wt, "a.txt", "a\n");
+  auto held = git_.BaseHolds("main", tip);
+  ASSERT_TRUE(held.ok()) << held.message();
+  EXPECT_FALSE(*held);
+  auto squash = git_.SquashOrMergeCommit("squash", "main", "pipeline/T-20", "T-20");
+  ASSERT_TRUE(squash.ok());
+  ASSERT_TRUE(git_.CompareAndSwapRef("refs/heads/main", *squash, Sha("main")).ok());
+  EXPECT_TRUE(*git_.BaseHolds("main", tip));  // not an ancestor, but its change is in
+  EXPECT_EQ(git_.BaseHolds("no-such", tip).kind(), ErrorKind::kNotFound);
+  // Unrelated history (git refuses to merge it) is not held either.
+  G(*wt, {"checkout", "-q", "--orphan", "lonely"});
+  std::string lonely = Commit(*wt, "c.txt", "c\n");
+  auto unrelated = git_.BaseHolds("main", lonely);
+  ASSERT_TRUE(unrelated.ok()) << unrelated.message();
+  EXPECT_FALSE(*unrelated);
+}
+
+TEST_F(GitTest, RemoveWorktreeArchivesCommitsTheBaseLacks) {
+  auto wt = git_.EnsureWorktree(root_, "T-21", "main");
+  ASSERT_TRUE(wt.ok());
+  Commit(*wt, "a.txt", "a\n");
+  std::string tip = Commit(*wt, "b.txt", "b\n");
+  auto removed = git_.RemoveWorktree(root_, "T-21", /*delete_branch=*/true, "main");
+  ASSERT_TRUE(removed.ok()) << removed.message();
+  EXPECT_EQ(*removed, (std::vector<std::string>{"refs/pipeline/archive/T-21/1"}));
+  EXPECT_EQ(git_.RevParse("refs/heads/pipeline/T-21").kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(Sha("refs/pipeline/archive/T-21/1"), tip);  // both commits reachable
+  auto listed = git_.ListArchive();
+  ASSERT_TRUE(listed.ok()) << listed.message();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].task_id, "T-21");
+  EXPECT_EQ((*listed)[0].n, 1);
+  EXPECT_EQ((*listed)[0].sha, tip);
+  EXPECT_EQ((*listed)[0].subject, "change b.txt");
+
+  // The same task again, with new work: the next number; the old ref stays.
+  auto wt2 = git_.EnsureWorktree(root_, "T-21", "main");
+  ASSERT_TRUE(wt2.ok());
+  std::string tip2 = Commit(*wt2, "c.txt", "c\n");
+  auto again = git_.RemoveWorktree(root_, "T-21", true, "main");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, (std::vector<std::string>{"refs/pipeline/archive/T-21/2"}));
+  EXPECT_EQ(Sha("refs/pipeline/archive/T-21/2"), tip2);
+  EXPECT_EQ(git_.ListArchive("T-21")->size(), 2u);
+  EXPECT_TRUE(git_.ListArchive("T-99")->empty());
+
+  // A task whose work the base holds leaves no archive.
+  auto wt3 = git_.EnsureWorktree(root_, "T-22", "main");
+  ASSERT_TRUE(wt3.ok());
+  Commit(*wt3, "d.txt", "d\n");
+  auto squash = git_.SquashOrMergeCommit("squash", "main", "pipeline/T-22", "T-22");
+  ASSERT_TRUE(git_.CompareAndSwapRef("refs/heads/main", *squash, Sha("main")).ok());
+  auto held = git_.RemoveWorktree(root_, "T-22", true, "main");
+  ASSERT_TRUE(held.ok());
+  EXPECT_TRUE(held->empty());
+  EXPECT_TRUE(git_.ListArchive("T-22")->empty());
+
+  // Deleting: only while the ref still names the commit listed.
+  EXPECT_EQ(git_.DeleteRef("refs/pipeline/archive/T-21/1", tip2).kind(), ErrorKind::kConflict);
+  EXPECT_TRUE(git_.DeleteRef("refs/pipeline/archive/T-21/1", tip).ok());
+  EXPECT_EQ(git_.RevParse("refs/pipeline/archive/T-21/1").kind(), ErrorKind::kNotFound);
+  EXPECT_TRUE(git_.DeleteRef("refs/pipeline/archive/T-21/1", tip).ok());  // gone already
+}
+
+TEST_F(GitTest, RemoveWorktreeArchivesADetachedHeadsCommits) {
+  auto wt = git_.EnsureWorktree(root_, "T-23", "main");
+  ASSERT_TRUE(wt.ok());
+  G(*wt, {"checkout", "-q", "--detach"});
+  std::string lost = Commit(*wt, "a.txt", "a\n");
+  auto removed = git_.RemoveWorktree(root_, "T-23", /*delete_branch=*/true, "main");
+  ASSERT_TRUE(removed.ok()) << removed.message();
+  // The branch had nothing of its own; the detached commit is kept.
+  EXPECT_EQ(*removed, (std::vector<std::string>{"refs/pipeline/archive/T-23/1"}));
+  EXPECT_EQ(Sha("refs/pipeline/archive/T-23/1"), lost);
+}
+
+TEST_F(GitTest, RemoveWorktreeAlsoRemovesTheVerifyCheckout) {
+  auto wt = git_.EnsureWorktree(root_, "T-24", "main");
+  ASSERT_TRUE(wt.ok());
+  std::string dir = *VerifyCheckoutPath(root_, "T-24");
+  ASSERT_TRUE(git_.ExportTree("pipeline/T-24", dir).ok());
+  WriteTextFile(dir + "/a.out", "built\n");
+  ASSERT_TRUE(git_.RemoveWorktree(root_, "T-24", true, "main").ok());
+  EXPECT_FALSE(PathExists(dir));
+  EXPECT_TRUE(git_.ListTaskWorktrees(root_)->empty());
+}
+
+TEST_F(GitTest, TakeHeadOntoTaskBranch) {
+  auto wt = git_.EnsureWorktree(root_, "T-25", "main");
+  ASSERT_TRUE(wt.ok());
+  std::string first = Commit(*wt, "a.txt", "a\n");
+  auto nothing = git_.TakeHeadOntoTaskBranch(*wt, "T-25", "main");
+  ASSERT_TRUE(nothing.ok()) << nothing.message();
+  EXPECT_EQ(*nothing, "");  // HEAD on the task branch
+  EXPECT_EQ(Sha("pipeline/T-25"), first);
+
+  // The agent made a branch of its own and committed there.
+  G(*wt, {"checkout", "-q", "-b", "feature/x"});
+  WriteTextFile(*wt + "/notes.txt", "uncommitted\n");
+  std::string second = Commit(*wt, "b.txt", "b\n");
+  auto taken = git_.TakeHeadOntoTaskBranch(*wt, "T-25", "main");
+  ASSERT_TRUE(taken.ok()) << taken.message();
+  EXPECT_NE(taken->find("feature/x"), std::string::npos) << *taken;
+  EXPECT_EQ(Sha("pipeline/T-25"), second);
+  EXPECT_EQ(G(*wt, {"symbolic-ref", "HEAD"}), "refs/heads/pipeline/T-25");
+  EXPECT_EQ(ReadTextFile(*wt + "/notes.txt"), "uncommitted\n");
+
+  // Work that does not continue the task branch is refused, and kept.
+  G(*wt, {"checkout", "-q", "-b", "elsewhere", "main"});
+  std::string stray = Commit(*wt, "c.txt", "c\n");
+  auto refused = git_.TakeHeadOntoTaskBranch(*wt, "T-25", "main");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.kind(), ErrorKind::kRefused);
+  EXPECT_NE(refused.message().find("commits on branch elsewhere, not on the task branch pipeline/T-25"),
+            std::string::npos)
+      << refused.message();
+  EXPECT_EQ(Sha("pipeline/T-25"), second);
+  EXPECT_EQ(Sha("refs/pipeline/archive/T-25/1"), stray);
+  EXPECT_EQ(G(*wt, {"symbolic-ref", "HEAD"}), "refs/heads/pipeline/T-25");  // given back
 }
 
 }  // namespace

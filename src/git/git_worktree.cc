@@ -79,25 +79,41 @@ Result<std::string> Git::EnsureWorktree(const RootPaths& paths, std::string_view
   return path;
 }
 
-Status Git::RemoveWorktree(const RootPaths& paths, std::string_view task_id, bool delete_branch) {
+Status Git::RemoveCheckout(const std::string& dir) {
+  PL_ASSIGN_OR_RETURN(auto found, FindWorktree(dir));
+  if (found && IsDirectory(dir)) return RunOk(repo_dir_, {"worktree", "remove", "--force", found->path}).status();
+  if (PathExists(dir)) PL_RETURN_IF_ERROR(RemoveAll(dir));
+  if (found) PL_RETURN_IF_ERROR(Prune());
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> Git::RemoveWorktree(const RootPaths& paths, std::string_view task_id,
+                                                     bool delete_branch, const std::string& base) {
   PL_ASSIGN_OR_RETURN(std::string path, TaskWorktreePath(paths, task_id));
+  PL_ASSIGN_OR_RETURN(std::string verify_dir, VerifyCheckoutPath(paths, task_id));
   PL_ASSIGN_OR_RETURN(std::string branch, TaskBranch(task_id));
+  std::vector<std::string> archived;
+  auto keep = [&](const std::string& commit) -> Status {
+    PL_ASSIGN_OR_RETURN(auto ref, ArchiveUnlessHeld(task_id, commit, base));
+    if (ref) archived.push_back(*ref);
+    return Status::Ok();
+  };
+  // The worktree's HEAD may be detached or on a branch of the agent's own,
+  // with commits nothing else reaches once the worktree's reflog is gone.
   PL_ASSIGN_OR_RETURN(auto found, FindWorktree(path));
-  if (found && IsDirectory(path)) {
-    PL_RETURN_IF_ERROR(RunOk(repo_dir_, {"worktree", "remove", "--force", found->path}).status());
-  } else {
-    if (PathExists(path)) PL_RETURN_IF_ERROR(RemoveAll(path));
-    if (found) PL_RETURN_IF_ERROR(Prune());
-  }
+  if (found && IsDirectory(path) && !found->head.empty()) PL_RETURN_IF_ERROR(keep(found->head));
+  PL_RETURN_IF_ERROR(RemoveCheckout(path));
+  PL_RETURN_IF_ERROR(RemoveCheckout(verify_dir));
   if (delete_branch) {
     auto sha = RevParse("refs/heads/" + branch);
     if (sha.ok()) {
+      PL_RETURN_IF_ERROR(keep(*sha));
       PL_RETURN_IF_ERROR(RunOk(repo_dir_, {"branch", "--quiet", "-D", branch}).status());
     } else if (sha.kind() != ErrorKind::kNotFound) {
-      return sha.status();
+      return sha.error();
     }
   }
-  return Status::Ok();
+  return archived;
 }
 
 Result<std::vector<std::string>> Git::ListTaskWorktrees(const RootPaths& paths) {

@@ -66,4 +66,33 @@ Result<std::string> TaskWorktreePath(const RootPaths& paths, std::string_view ta
   return path.string();
 }
 
+Result<std::string> VerifyCheckoutPath(const RootPaths& paths, std::string_view task_id) {
+  PL_ASSIGN_OR_RETURN(std::string task_dir, TaskWorktreePath(paths, task_id));
+  namespace fs = std::filesystem;
+  return (fs::path(task_dir).parent_path() / ("_verify-" + std::string(task_id))).string();
+}
+
+Result<std::string> TaskArchivePrefix(std::string_view task_id) {
+  PL_RETURN_IF_ERROR(ValidateTaskIdForPath(task_id));
+  return std::string(kArchiveRefPrefix) + std::string(task_id) + "/";
+}
+
+Result<std::string> ArchiveRef(std::string_view task_id, int n) {
+  if (n < 1) return InvalidArgument("archive numbers start at 1, not " + std::to_string(n));
+  PL_ASSIGN_OR_RETURN(std::string prefix, TaskArchivePrefix(task_id));
+  return prefix + std::to_string(n);
+}
+
+std::optional<ArchiveRefName> ParseArchiveRef(std::string_view ref) {
+  if (!StartsWith(ref, kArchiveRefPrefix)) return std::nullopt;
+  ref.remove_prefix(kArchiveRefPrefix.size());
+  size_t slash = ref.rfind('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  std::string_view id = ref.substr(0, slash), num = ref.substr(slash + 1);
+  if (!ValidateTaskIdForPath(id).ok() || num.empty() || num.size() > 9 || num.front() == '0') return std::nullopt;
+  for (char c : num)
+    if (c < '0' || c > '9') return std::nullopt;
+  return ArchiveRefName{std::string(id), std::stoi(std::string(num))};
+}
+
 }  // namespace pipeline

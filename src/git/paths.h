@@ -36,4 +36,28 @@ std::optional<std::string> TaskIdFromBranch(std::string_view branch);
 // worktrees directory.
 Result<std::string> TaskWorktreePath(const RootPaths& paths, std::string_view task_id);
 
+// "<root>/worktrees/_verify-<id>": the detached checkout where the task's
+// commit is verified, apart from the agent's workspace so that build outputs
+// never appear there. The '_' keeps it out of ListTaskWorktrees (no task id
+// starts with one).
+Result<std::string> VerifyCheckoutPath(const RootPaths& paths, std::string_view task_id);
+
+// Commits the base does not hold are never deleted by pipeline: before a
+// task's branch or worktree goes, its tip is kept under
+// "refs/pipeline/archive/<id>/<n>" (n = 1, 2, ...), outside refs/heads so
+// that no branch list fills up, until a person runs `pipeline gc`.
+inline constexpr std::string_view kArchiveRefPrefix = "refs/pipeline/archive/";
+
+// "refs/pipeline/archive/<id>/<n>"; n must be at least 1.
+Result<std::string> ArchiveRef(std::string_view task_id, int n);
+// "refs/pipeline/archive/<id>/": every archive ref of the task starts so.
+Result<std::string> TaskArchivePrefix(std::string_view task_id);
+
+struct ArchiveRefName {
+  std::string task_id;
+  int n = 0;
+};
+// The inverse of ArchiveRef; nullopt for any other name.
+std::optional<ArchiveRefName> ParseArchiveRef(std::string_view ref);
+
 }  // namespace pipeline

@@ -62,5 +62,32 @@ TEST(PathsTest, TaskWorktreePathStaysInside) {
   }
 }
 
+TEST(PathsTest, ArchiveRefsRoundTrip) {
+  EXPECT_EQ(*ArchiveRef("t-1", 1), "refs/pipeline/archive/t-1/1");
+  EXPECT_EQ(*ArchiveRef("T.2", 12), "refs/pipeline/archive/T.2/12");
+  EXPECT_EQ(*TaskArchivePrefix("t-1"), "refs/pipeline/archive/t-1/");
+  EXPECT_EQ(ArchiveRef("t-1", 0).kind(), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(ArchiveRef("../x", 1).kind(), ErrorKind::kInvalidArgument);
+  auto parsed = ParseArchiveRef("refs/pipeline/archive/t-1/12");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->task_id, "t-1");
+  EXPECT_EQ(parsed->n, 12);
+  for (const char* bad : {"refs/pipeline/archive/t-1", "refs/pipeline/archive/t-1/0", "refs/pipeline/archive/t-1/01",
+                          "refs/pipeline/archive/t-1/x", "refs/pipeline/archive/../x/1", "refs/heads/t-1/1",
+                          "refs/pipeline/archive/a/b/1", "refs/pipeline/archive/t-1/1234567890"}) {
+    EXPECT_FALSE(ParseArchiveRef(bad).has_value()) << bad;
+  }
+}
+
+TEST(PathsTest, VerifyCheckoutSitsBesideTheTaskWorktree) {
+  RootPaths paths;
+  paths.root = "/r/.pipeline";
+  auto dir = VerifyCheckoutPath(paths, "t-1");
+  ASSERT_TRUE(dir.ok());
+  EXPECT_EQ(*dir, paths.worktrees_dir() + "/_verify-t-1");
+  EXPECT_FALSE(ValidateTaskIdForPath("_verify-t-1").ok());  // never mistaken for a task's worktree
+  EXPECT_EQ(VerifyCheckoutPath(paths, "../t").kind(), ErrorKind::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace pipeline

@@ -8,6 +8,7 @@ const char* OutcomeName(IntegrateOutcome::Kind k) {
     case IntegrateOutcome::Kind::kConflict: return "conflict";
     case IntegrateOutcome::Kind::kCheckFailed: return "check-failed";
     case IntegrateOutcome::Kind::kBaseMoved: return "base-moved";
+    case IntegrateOutcome::Kind::kEmpty: return "empty";
     case IntegrateOutcome::Kind::kWaiting: return "waiting";
     case IntegrateOutcome::Kind::kError: return "error";
   }
@@ -25,6 +26,13 @@ IntegrateOutcome IntegrateOutcome::Integrated(std::string commit, bool already) 
 IntegrateOutcome IntegrateOutcome::Waiting(std::string reason) {
   IntegrateOutcome o;
   o.kind = Kind::kWaiting;
+  o.reason = std::move(reason);
+  return o;
+}
+
+IntegrateOutcome IntegrateOutcome::Empty(std::string reason) {
+  IntegrateOutcome o;
+  o.kind = Kind::kEmpty;
   o.reason = std::move(reason);
   return o;
 }
@@ -51,6 +59,7 @@ nlohmann::json IntegrateOutcome::ToJson() const {
       j["timed_out"] = timed_out;
       break;
     case Kind::kBaseMoved: break;
+    case Kind::kEmpty:
     case Kind::kWaiting: j["reason"] = reason; break;
     case Kind::kError: j["message"] = reason; break;
   }

@@ -14,16 +14,19 @@ namespace pipeline {
 Integrator::Integrator(Git& git, ProcessRunner& runner, RootPaths paths)
     : git_(git), runner_(runner), paths_(std::move(paths)) {}
 
+std::string Integrator::SquashMessage(const IntegrateRequest& req) {
+  return req.task_id + ": " + SingleLine(req.title) + "\n\nTask-Id: " + req.task_id + "\n";
+}
+
 std::string Integrator::CommitMessage(const IntegrateRequest& req) {
-  const std::string title = SingleLine(req.title);
-  std::string subject = req.mode == "squash" ? req.task_id + ": " + title : "Merge task " + req.task_id + ": " + title;
-  return subject + "\n\nTask-Id: " + req.task_id + "\n";
+  if (req.mode != "merge") return SquashMessage(req);
+  return "Merge task " + req.task_id + ": " + SingleLine(req.title) + "\n\nTask-Id: " + req.task_id + "\n";
 }
 
 IntegrateOutcome Integrator::Run(const IntegrateRequest& req, const IntegrateHooks& hooks) {
   if (req.mode != "merge" && req.mode != "squash") {
     return IntegrateOutcome::Failed(InvalidArgument("unknown integration mode " + Quoted(req.mode) +
-                                                    " (expected merge or squash)"));
+                                                    " (expected squash or merge)"));
   }
   if (Status st = ValidateTaskIdForPath(req.task_id); !st.ok()) return IntegrateOutcome::Failed(st.error());
   if (req.base.empty()) return IntegrateOutcome::Failed(InvalidArgument("no base branch given"));
@@ -74,8 +77,15 @@ Result<std::optional<IntegrateOutcome>> Integrator::Attempt(const IntegrateReque
   }
   const std::string t = *tip;
 
+  // A branch with no commit of its own adds nothing: calling that a success
+  // would mark a task done whose work is elsewhere (or nowhere). A task
+  // integrated before is recognised below by its tree, since no mode puts
+  // the branch's own commits on the base.
   PL_ASSIGN_OR_RETURN(int ahead, git_.CommitsAhead(t, b));
-  if (ahead == 0) return Out(IntegrateOutcome::Integrated(b, /*already=*/true));
+  if (ahead == 0) {
+    return Out(IntegrateOutcome::Empty("the task branch " + branch + " has no commit that " + req.base +
+                                       " lacks: nothing to integrate"));
+  }
 
   PL_ASSIGN_OR_RETURN(MergeResult merged, git_.MergeTree(b, t));
   if (!merged.clean) {
@@ -89,9 +99,10 @@ Result<std::optional<IntegrateOutcome>> Integrator::Attempt(const IntegrateReque
   PL_ASSIGN_OR_RETURN(std::string base_tree, git_.RevParse(b + "^{tree}"));
   if (merged.tree == base_tree) return Out(IntegrateOutcome::Integrated(b, /*already=*/true));
 
-  std::vector<std::string> parents = {b};
-  if (req.mode == "merge") parents.push_back(t);
-  PL_ASSIGN_OR_RETURN(std::string next, git_.CommitTree(merged.tree, parents, CommitMessage(req)));
+  // Only the verified result reaches the base: the branch's history (earlier,
+  // rejected patchsets included) is never one of the new commits' ancestors.
+  PL_ASSIGN_OR_RETURN(std::string next,
+                      git_.CommitOnto(req.mode, merged.tree, b, SquashMessage(req), CommitMessage(req)));
 
   // A dirty checkout of the base would stop us at the end: say so before
   // spending a check on it.

@@ -2,9 +2,10 @@
 // branch, without touching any checkout until the very end.
 //
 //   B = base head, T = pipeline/<id> head
-//   base already contains T                  -> integrated (already)
+//   T has no commit that B lacks             -> empty (never a success)
 //   git merge-tree B T conflicts             -> conflict, files listed
-//   commit the merged tree (merge: parents B,T; squash: parent B)
+//   the merged tree is B's tree              -> integrated (already)
+//   commit the merged tree: squash: S (parent B); merge: S, then M (B, S)
 //   run the domain's check on that commit    -> check-failed, output tail
 //   move the base B -> NEW (update-ref CAS)  -> lost the race: start over
 //   carry a clean checkout of the base along -> integrated
@@ -36,7 +37,7 @@ struct IntegrateRequest {
   std::string task_id;
   std::string title;                    // for the commit message
   std::string base;                     // short branch name ("main")
-  std::string mode = "merge";           // "merge" | "squash"
+  std::string mode = "squash";          // "squash" | "merge" (Git::CommitOnto)
   std::optional<VerifyCommand> check;   // nullopt: integrate without a check
   std::map<std::string, std::string> check_env;  // added to the check's environment
   int64_t lock_wait_ms = 0;             // how long to wait for another integration of base
@@ -57,9 +58,12 @@ class Integrator {
 
   IntegrateOutcome Run(const IntegrateRequest& req, const IntegrateHooks& hooks = {});
 
-  // The commit message: "Merge task <id>: <title>" (squash: "<id>: <title>")
-  // and a blank line and the trailer "Task-Id: <id>".
+  // The message of the base's new head: "<id>: <title>" (merge: "Merge task
+  // <id>: <title>") and a blank line and the trailer "Task-Id: <id>".
   static std::string CommitMessage(const IntegrateRequest& req);
+  // The message of the commit holding the patchset (the squash commit, also
+  // the merged side in merge mode): "<id>: <title>", the trailer.
+  static std::string SquashMessage(const IntegrateRequest& req);
 
  private:
   // One attempt from the base's current head; nullopt when the base moved

@@ -82,10 +82,11 @@ TEST_F(IntegratorTest, MergesIntoACheckedOutCleanBaseAndUpdatesItsFiles) {
   ASSERT_EQ(o.kind, IntegrateOutcome::Kind::kIntegrated) << o.ToJson().dump();
   EXPECT_FALSE(o.already);
   EXPECT_EQ(Rev("main"), o.commit);
-  EXPECT_EQ(Git({"rev-parse", o.commit + "^1"}), before);
-  EXPECT_EQ(Git({"rev-parse", o.commit + "^2"}), tip);
+  // Squash by default: the base gets one new commit holding the branch's tree.
+  EXPECT_EQ(Git({"rev-list", "--parents", "-n", "1", o.commit}), o.commit + " " + before);
+  EXPECT_EQ(Git({"rev-parse", o.commit + "^{tree}"}), Git({"rev-parse", tip + "^{tree}"}));
   std::string msg = Git({"log", "-1", "--format=%B", o.commit});
-  EXPECT_TRUE(StartsWith(msg, "Merge task t-1: add a file")) << msg;
+  EXPECT_TRUE(StartsWith(msg, "t-1: add a file")) << msg;
   EXPECT_EQ(Git({"log", "-1", "--format=%(trailers:key=Task-Id,valueonly)", o.commit}), "t-1");
   // The person's checkout followed: file present, nothing looks modified.
   EXPECT_EQ(ReadTextFile(repo_ + "/feature.txt"), "new feature\n");
@@ -121,6 +122,38 @@ TEST_F(IntegratorTest, SquashMakesOneParentAndIsIdempotent) {
   ASSERT_EQ(again.kind, IntegrateOutcome::Kind::kIntegrated);
   EXPECT_TRUE(again.already);
   EXPECT_EQ(Rev("main"), o.commit);
+}
+
+TEST_F(IntegratorTest, MergeModeMergesOneRebuiltCommitAndIsIdempotent) {
+  std::string before = Rev("main");
+  CommitOn("pipeline/t-1", "a.txt", "broken\n");
+  std::string tip = CommitOn("pipeline/t-1", "a.txt", "fixed\n");
+  IntegrateRequest req = Request();
+  req.mode = "merge";
+  IntegrateOutcome o = RunIt(req);
+  ASSERT_EQ(o.kind, IntegrateOutcome::Kind::kIntegrated) << o.ToJson().dump();
+  EXPECT_EQ(Git({"rev-parse", o.commit + "^1"}), before);
+  std::string side = Git({"rev-parse", o.commit + "^2"});
+  EXPECT_EQ(Git({"rev-list", "--parents", "-n", "1", side}), side + " " + before);
+  // Two new commits, both with the final tree; the "broken" commit is not among them.
+  EXPECT_EQ(Git({"rev-list", "--count", before + ".." + o.commit}), "2");
+  EXPECT_FALSE(RunArgv({"git", "-C", repo_, "merge-base", "--is-ancestor", tip, o.commit}).ok());
+  EXPECT_EQ(Git({"rev-parse", side + "^{tree}"}), Git({"rev-parse", o.commit + "^{tree}"}));
+  EXPECT_TRUE(StartsWith(Git({"log", "-1", "--format=%s", o.commit}), "Merge task t-1:"));
+  IntegrateOutcome again = RunIt(req);
+  ASSERT_EQ(again.kind, IntegrateOutcome::Kind::kIntegrated);
+  EXPECT_TRUE(again.already);
+}
+
+TEST_F(IntegratorTest, ABranchWithoutCommitsOfItsOwnIsNeverASuccess) {
+  std::string before = Rev("main");
+  Git({"branch", "pipeline/t-1"});  // the task branch, left where it started
+  IntegrateOutcome o = RunIt(Request());
+  EXPECT_EQ(o.kind, IntegrateOutcome::Kind::kEmpty) << o.ToJson().dump();
+  EXPECT_EQ(o.ToJson()["outcome"], "empty");
+  EXPECT_NE(o.reason.find("pipeline/t-1"), std::string::npos) << o.reason;
+  EXPECT_EQ(o.ExitCode(), 1);
+  EXPECT_EQ(Rev("main"), before);
 }
 
 TEST_F(IntegratorTest, BaseNotCheckedOutMovesByRefOnly) {

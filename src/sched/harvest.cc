@@ -87,12 +87,52 @@ Status Scheduler::HarvestOne(const std::string& run_id, StepResult* r) {
 }
 
 Result<bool> Scheduler::HasNewCommit(const RunRecord& run) {
-  if (run.head_before && run.head_after && *run.head_before != *run.head_after) return true;
-  if (options_.shared_workspace || !git_) return false;
+  if (options_.shared_workspace || !git_) return run.head_before && run.head_after && *run.head_before != *run.head_after;
+  // The patchset is what the run produced wherever the agent put its
+  // commits: a branch of its own (or a detached HEAD) that continues the
+  // task branch is taken onto it; anything else refuses the run (kRefused).
+  if (!dry_) {
+    auto taken = git_->TakeHeadOntoTaskBranch(WorkspaceFor(*run.task_id), *run.task_id, base_);
+    if (!taken.ok() && taken.kind() == ErrorKind::kRefused) return taken.error();
+    if (!taken.ok()) Emit("error", run.task_id, run.run_id, "taking the run's commits: " + taken.message());
+    if (taken.ok() && !taken->empty()) Emit("adopt-commits", run.task_id, run.run_id, *taken);
+  }
   PL_ASSIGN_OR_RETURN(std::string branch, TaskBranch(*run.task_id));
+  auto tip = git_->RevParse("refs/heads/" + branch);
+  if (!tip.ok()) return false;  // no branch: nothing was committed
+  if (run.head_before && *run.head_before != *tip) return true;
   auto ahead = git_->CommitsAhead(branch, base_);
-  if (!ahead.ok()) return false;  // no branch: nothing was committed
-  return *ahead > 0;
+  return ahead.ok() && *ahead > 0;
+}
+
+std::string Scheduler::VerifyWorkspaceFor(const std::string& task_id) const {
+  if (options_.shared_workspace) return WorkspaceFor(task_id);
+  auto p = VerifyCheckoutPath(paths_, task_id);
+  return p.ok() ? *p : std::string();
+}
+
+void Scheduler::LaunchVerify(const std::string& run_id, const std::string& task_id, const std::string& domain) {
+  if (!options_.shared_workspace) {
+    // The check runs in a checkout of its own holding exactly the task
+    // branch's commit (reset and `clean -fdx`ed each time): what it builds
+    // never reaches the agent's workspace, where a `git add -A` would commit
+    // it, and uncommitted edits there cannot make a commit pass.
+    auto branch = TaskBranch(task_id);
+    const std::string dir = VerifyWorkspaceFor(task_id);
+    std::string why = !branch.ok() ? branch.message() : !git_ ? std::string("no git") : std::string();
+    if (why.empty()) {
+      auto exported = git_->ExportTree("refs/heads/" + *branch, dir);
+      // A directory git does not know (a crash inside `worktree add`): ours by name.
+      if (!exported.ok() && PathExists(dir) && RemoveAll(dir).ok())
+        exported = git_->ExportTree("refs/heads/" + *branch, dir);
+      if (!exported.ok()) why = exported.message();
+    }
+    if (!why.empty()) {
+      (void)FailStart(run_id, task_id, "verify", "verify checkout: " + why);
+      return;
+    }
+  }
+  LaunchRecorded(run_id, task_id, domain, "verify");
 }
 
 Status Scheduler::HarvestDev(const RunRecord& run, StepResult*) {
@@ -104,12 +144,17 @@ Status Scheduler::HarvestDev(const RunRecord& run, StepResult*) {
   f.never_started = Restartable(run) && !run.started_at;
   f.retries = task ? task->retries : 0;
   f.now = clock_.Now();
+  std::string refused;  // why the run's commits cannot be its patchset
   if (options_.after_run == AfterRun::kVerify &&
       (run.status == RunStatus::kDone || run.status == RunStatus::kNeedsInput)) {
-    PL_ASSIGN_OR_RETURN(f.has_commit, HasNewCommit(run));
+    auto has = HasNewCommit(run);
+    if (!has.ok() && has.kind() != ErrorKind::kRefused) return has.error();
+    if (!has.ok()) refused = has.message();
+    f.has_commit = has.ok() && *has;
   }
   PL_ASSIGN_OR_RETURN(f.task_cost_cents, TaskCostCents(db_, task_id));
-  Decision d = DecideAfterDev(options_, f);
+  Decision d = refused.empty() ? DecideAfterDev(options_, f)
+                               : DecideFailure(options_, f.retries, f.task_cost_cents, f.now, refused);
   std::string what = std::string(NextStepName(d.next)) + ": " + d.reason;
   if (dry_) {
     Emit("would-harvest", task_id, run.run_id,
@@ -164,7 +209,7 @@ Status Scheduler::HarvestDev(const RunRecord& run, StepResult*) {
   Untrack(run.run_id);
   PL_RETURN_IF_ERROR(s);
   Emit("harvest", task_id, run.run_id, left ? "task moved meanwhile; left as is" : what);
-  if (verify_id) LaunchRecorded(*verify_id, task_id, domain, "verify");
+  if (verify_id) LaunchVerify(*verify_id, task_id, domain);
   return Status::Ok();
 }
 
@@ -256,7 +301,7 @@ Status Scheduler::HarvestVerify(const RunRecord& run, StepResult*) {
   Untrack(run.run_id);
   PL_RETURN_IF_ERROR(s);
   Emit("harvest", task_id, run.run_id, restart ? "verify again" : pass ? "verify passed" : "verify failed");
-  if (again) LaunchRecorded(*again, task_id, domain, "verify");
+  if (again) LaunchVerify(*again, task_id, domain);
   return Status::Ok();
 }
 

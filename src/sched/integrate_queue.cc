@@ -66,15 +66,14 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
   std::string outcome = line ? (*line)["outcome"].get<std::string>() : "";
   bool on_base = false;
   if (!line && git_ && run.started_at) {
-    // No answer (the worker crashed): the merge may have happened before it died.
+    // No answer (the worker crashed): the merge may have happened before it
+    // died. Then the base holds the branch's work; a branch with no commit of
+    // its own adds nothing and never counts as integrated.
     auto branch = TaskBranch(task_id);
     if (branch.ok()) {
-      Command c;
-      c.argv = {"git", "-C", paths_.repo(), "merge-base", "--is-ancestor", "refs/heads/" + *branch,
-                "refs/heads/" + base_};
-      c.timeout_ms = 60000;
-      auto res = env_.runner->Run(c);
-      on_base = res.ok() && res->ok();
+      auto ahead = git_->CommitsAhead("refs/heads/" + *branch, "refs/heads/" + base_);
+      auto held = git_->BaseHolds("refs/heads/" + base_, "refs/heads/" + *branch);
+      on_base = ahead.ok() && *ahead > 0 && held.ok() && *held;
     }
   }
   if (dry_) {
@@ -108,9 +107,15 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
       summary = "integrated at " + commit;
       return AddEvent(db_, now, task_id, run.run_id, "integrated", commit);
     }
-    if (outcome == "conflict" || outcome == "check-failed") {
+    if (outcome == "conflict" || outcome == "check-failed" || outcome == "empty") {
       std::string feedback;
-      if (outcome == "conflict") {
+      if (outcome == "empty") {
+        std::string reason = (*line).contains("reason") && (*line)["reason"].is_string()
+                                 ? (*line)["reason"].get<std::string>()
+                                 : "the task branch adds nothing";
+        feedback = "Nothing was integrated into " + base_ + ": " + reason +
+                   ". Commit the work on the task branch.";
+      } else if (outcome == "conflict") {
         feedback = "Integration into " + base_ + " conflicted in:";
         if ((*line).contains("files") && (*line)["files"].is_array())
           for (const auto& f : (*line)["files"])
@@ -142,8 +147,10 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
   PL_RETURN_IF_ERROR(s);
   Emit("harvest", task_id, run.run_id, summary);
   if (remove_worktree && git_) {
-    Status rm = git_->RemoveWorktree(paths_, task_id, /*delete_branch=*/true);
+    auto rm = git_->RemoveWorktree(paths_, task_id, /*delete_branch=*/true, base_);
     if (!rm.ok()) Emit("error", task_id, std::nullopt, "removing the worktree: " + rm.message());
+    for (const auto& ref : rm.ok() ? *rm : std::vector<std::string>())
+      Emit("archive", task_id, std::nullopt, "kept commits " + base_ + " does not hold as " + ref);
   }
   return Status::Ok();
 }

@@ -70,9 +70,13 @@ Status Scheduler::Recover() {
         Emit("would-remove-worktree", id, std::nullopt, status ? "task is done" : "unknown task");
         continue;
       }
-      Status rm = git_->RemoveWorktree(paths_, id, /*delete_branch=*/true);
+      // Commits the base does not hold (a task closed by hand) are archived first.
+      auto rm = git_->RemoveWorktree(paths_, id, /*delete_branch=*/true, base_);
+      std::string kept;
+      if (rm.ok())
+        for (const auto& ref : *rm) kept += (kept.empty() ? "; kept its unintegrated commits as " : ", ") + ref;
       Emit(rm.ok() ? "recover" : "error", id, std::nullopt,
-           rm.ok() ? "removed the worktree of a " + std::string(status ? "done" : "unknown") + " task"
+           rm.ok() ? "removed the worktree of a " + std::string(status ? "done" : "unknown") + " task" + kept
                    : "removing a worktree: " + rm.message());
     }
   }

@@ -126,7 +126,13 @@ class Scheduler {
   // patchset with feedback, or needs-help past max_patchsets.
   Status Reject(const std::string& task_id, const std::string& from, const std::string& feedback,
                 const std::string& comment);
+  // Whether the run added commits to the task branch (taking them there from
+  // a branch of the agent's own); kRefused with the reason when they cannot be.
   Result<bool> HasNewCommit(const RunRecord& run);
+  // The verify run's directory: a detached checkout of the task's commit.
+  std::string VerifyWorkspaceFor(const std::string& task_id) const;
+  // Prepares that checkout, then LaunchRecorded; a failure fails the start.
+  void LaunchVerify(const std::string& run_id, const std::string& task_id, const std::string& domain);
 
   // --- helpers ---
   std::string NewRunId(const std::string& kind_or_domain, const std::string& task_id);

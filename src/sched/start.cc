@@ -250,7 +250,7 @@ Result<std::optional<std::string>> Scheduler::RecordVerifyRun(const std::string&
   spec.domain = domain;
   spec.phase = "verify";
   spec.patchset = patchset;
-  spec.workspace = WorkspaceFor(task_id);
+  spec.workspace = VerifyWorkspaceFor(task_id);
   spec.argv = cmd->argv;
   spec.timeout_s = cmd->timeout_s;
   spec.env = {{"PIPELINE_NAMESPACE", ns}, {"PIPELINE_DOMAIN", domain}};
