@@ -18,6 +18,7 @@ const std::vector<CommandInfo>& AllCommands() {
       {"agent", "Start and supervise coding agents (seed `agentd` protocol)", AgentCommand},
       {"run", "Work the backlog: schedule, verify and integrate", RunCommand},
       {"status", "What the pipeline is doing", StatusCommand},
+      {"why", "Why a task is not running", WhyCommand},
       {"demo", "An offline end-to-end run on a sample project", DemoCommand},
       {"model-stub", "A scripted model server for offline agent runs", ModelStubCommand},
       {"integrate-task", "Integrate one task's branch into the base (merge-queue worker)", IntegrateTaskCommand},
