@@ -145,8 +145,13 @@ Status Apply(const RunFlags& f, SchedulerOptions* o) {
 // (a dirty checkout of the base), one more saying on what, and exit code
 // kExitWaiting, so a script can tell "nothing left" from "waiting on you".
 int IdleSummary(Db& db, const SchedulerOptions& options, int64_t default_budget, Micros began, bool quiet) {
+  // The work is over: a summary that cannot be read (the store busy) is a
+  // log line, not a failed run.
   auto waiting = ComputeWaiting(db, WaitingInput{options, default_budget}, SystemClock());
-  if (!waiting.ok()) return Fail(waiting.error());
+  if (!waiting.ok()) {
+    fprintf(stderr, "%sidle (no summary: %s)\n", TimeTag().c_str(), waiting.message().c_str());
+    return 0;
+  }
   auto count = [&](const std::string& sql, Micros since) -> int64_t {
     auto st = db.Prepare(sql);
     if (!st.ok()) return 0;

@@ -81,12 +81,23 @@ int StatusCommand(const Args& args) {
   };
   if (!watch) return Fail(draw());
 
-  if (screen) {
-    struct sigaction sa = {};
-    sa.sa_handler = OnResize;  // no SA_RESTART: the wait returns at once
-    sigaction(SIGWINCH, &sa, nullptr);
-    fputs("\x1b[?1049h\x1b[?25l", stdout);  // the alternate screen, no cursor
-  }
+  // The alternate screen without a cursor while watching; the screen as it
+  // was afterwards, however the watch ends (Ctrl-C or an error).
+  struct ScreenGuard {
+    bool on;
+    explicit ScreenGuard(bool on) : on(on) {
+      if (!on) return;
+      struct sigaction sa = {};
+      sa.sa_handler = OnResize;  // no SA_RESTART: the wait returns at once
+      sigaction(SIGWINCH, &sa, nullptr);
+      fputs("\x1b[?1049h\x1b[?25l", stdout);
+    }
+    ~ScreenGuard() {
+      if (!on) return;
+      fputs("\x1b[?25h\x1b[?1049l", stdout);
+      fflush(stdout);
+    }
+  } guard(screen);
   int sigfd = BlockStopSignals();
   int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (ino >= 0) inotify_add_watch(ino, paths->root.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO);
@@ -104,10 +115,6 @@ int StatusCommand(const Args& args) {
   }
   if (ino >= 0) close(ino);
   if (sigfd >= 0) close(sigfd);
-  if (screen) {
-    fputs("\x1b[?25h\x1b[?1049l", stdout);  // back to the screen as it was
-    fflush(stdout);
-  }
   return 0;
 }
 

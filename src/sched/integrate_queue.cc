@@ -136,7 +136,13 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
     Emit("would-harvest", task_id, run.run_id, "integration " + (outcome.empty() ? "gave no answer" : outcome));
     return Status::Ok();
   }
-  if (outcome == "waiting") {
+  // Waiting on a person (uncommitted changes in the base's checkout), rather
+  // than on another worker: retried when the checkout changes.
+  const bool dirty = outcome == "waiting" && (*line).contains("reason") && (*line)["reason"].is_string() &&
+                     (*line)["reason"].get<std::string>().find("uncommitted changes") != std::string::npos;
+  integrate_waiting_fp_.clear();
+  integrate_waiting_files_.clear();
+  if (dirty) {
     // Looked at before the transaction (git runs here): where the base is
     // checked out, what is dirty there, and how that looks to stat.
     std::optional<std::string> checkout;
@@ -210,8 +216,13 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
         why += ")";
       }
       summary = why;
-      integrate_not_before_ = now + 600'000'000;
-      if (!options_.until_idle) NoteWake(now + options_.integrate_retry_s * 1'000'000);
+      if (dirty) {
+        integrate_not_before_ = now + 600'000'000;
+        if (!options_.until_idle) NoteWake(now + options_.integrate_retry_s * 1'000'000);
+      } else {
+        integrate_not_before_ = now + options_.integrate_retry_s * 1'000'000;
+        NoteWake(integrate_not_before_);
+      }
       Stmt& last = db_.Cached(
           "SELECT kind, detail FROM events WHERE task_id = ? AND kind IN "
           "('integrate-waiting', 'integrate-failed', 'integrated', 'failure', 'verify-pass') ORDER BY id DESC LIMIT 1");
