@@ -232,6 +232,8 @@ TEST(StatusWatch, FitsAn80x24TerminalWithTwentyLongFailures) {
     spec.task_id = running;
     spec.domain = "A";
     spec.phase = "dev";
+    spec.workspace = "/tmp";
+    spec.argv = {"true"};
     ASSERT_TRUE(InsertRun(*db, spec, SystemClock()).ok());
     std::string compiler = "src/parse.c:12:5: error: expected ';' before '}' token " + std::string(212, '~');
     ASSERT_EQ(compiler.size(), 267u);

@@ -96,8 +96,8 @@ std::vector<std::string> RenderStatusScreen(const json& j, int width, int height
 
   // Header: three lines.
   std::vector<std::string> header;
-  header.push_back(fmt::format("pipeline  {}  {}  {}", j.contains("scheduler") ? SchedulerLine(j) : "", Str(j, "root"),
-                               ClockTime(Str(j, "at"))));
+  header.push_back(fmt::format("{}  {}  {}", j.contains("scheduler") ? SchedulerLine(j) : "scheduler: ?",
+                               ClockTime(Str(j, "at")), Str(j, "root")));
   const json counts = j.value("counts", json::object());
   header.push_back(fmt::format("tasks: {} open ({} ready) · {} in progress · {} needs help · {} review · {} verified · {} done",
                                Int(counts, "open"), Int(j, "ready"), Int(counts, "in-progress"),

@@ -3,7 +3,7 @@
 // function of the snapshot, so it is tested at fixed sizes without a
 // terminal.
 //
-//   line 1  scheduler running (pid) or not, root, time
+//   line 1  scheduler running (pid) or not, time, root
 //   line 2  task counts (with ready, as `pipeline task ready` counts)
 //   line 3  budgets per domain
 //   then sections, each trimmed to what fits (with "… N more"):

@@ -42,6 +42,8 @@ class WaitingTest : public ::testing::Test {
     spec.task_id = task_id;
     spec.domain = domain;
     spec.phase = "dev";
+    spec.workspace = "/tmp";
+    spec.argv = {"true"};
     ASSERT_TRUE(InsertRun(*db_, spec, clock_).ok());
   }
   WaitReason For(const std::string& id) {
