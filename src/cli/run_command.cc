@@ -160,7 +160,7 @@ int IdleSummary(Db& db, const SchedulerOptions& options, int64_t default_budget,
     return row.ok() && *row ? st->Int(0) : 0;
   };
   int64_t done = count("SELECT COUNT(*) FROM tasks WHERE status = 'done' AND type = 'work'", 0);
-  int64_t failed = count("SELECT COUNT(*) FROM events WHERE kind IN ('failure', 'integrate-failed') AND at >= ?", began);
+  int64_t failed = count("SELECT COUNT(*) FROM events WHERE kind IN ('failure', 'integrate-failed') AND run_id IS NOT NULL AND at >= ?", began);
   int help = 0, waits = 0;
   std::string first_wait;
   const WaitReason* integration = nullptr;

@@ -69,8 +69,14 @@ void ExplainNeedsHelp(const Task& t, WaitReason* w) {
   }
   if (question) w->detail["question"] = *question;
   if (why) w->detail["why"] = *why;
-  if (question) w->reason = "needs a person: asks \"" + OneLine(*question) + "\"";
-  else if (why) w->reason = "needs a person: " + OneLine(*why);
+  if (question) {
+    w->reason = "needs a person: asks \"" + OneLine(*question) + "\"";
+  } else if (why) {
+    std::string text = *why;
+    for (const char* prefix : {"Pipeline scheduler: ", "Pipeline: "})
+      if (StartsWith(text, prefix)) text = text.substr(std::string(prefix).size());
+    w->reason = "needs a person: " + OneLine(text);
+  }
   else w->reason = "needs a person (moved to needs-help by hand)";
   w->reason += " (answer with `pipeline task comment " + t.id + " \"...\"`)";
 }
