@@ -137,6 +137,37 @@ TEST(StatusWhy, UntilIdleReturnsWhileAnIntegrationWaitsOnADirtyCheckout) {
   EXPECT_EQ(repo.Status(id), "done") << r.err;
 }
 
+TEST(StatusWhy, CtrlCSaysWhatStillRunsAndTheRestartSaysWhatItAdopted) {
+  SchedRepo repo(Config(ProfileToml("t", {"sleep", "3"}), "workspace = \"shared\"\nafter_run = \"review\"\n"),
+                 /*git=*/false);
+  std::string id = repo.Task("slow", std::string("A"));
+  std::string log = repo.dir() + "/run.log";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (!freopen(log.c_str(), "w", stderr)) _exit(126);
+    if (chdir(repo.dir().c_str()) != 0) _exit(126);
+    std::string bin = PipelineBin();
+    execl(bin.c_str(), bin.c_str(), "run", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Once its run is claimed by its monitor, stop the scheduler.
+  for (int i = 0; i < 200 && repo.Int("SELECT COUNT(*) FROM runs WHERE status = 'running'") == 0; ++i) usleep(50000);
+  ASSERT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE status = 'running'"), 1);
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::string err = ReadTextFile(log);
+  EXPECT_NE(err.find("stopped: 1 run(s) still running (" + id + " dev); the next `pipeline run` adopts them"),
+            std::string::npos)
+      << err;
+  auto r = repo.Run({"--until-idle"}, 120000);
+  ASSERT_EQ(r.exit.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("restart: adopted 1 running run(s)"), std::string::npos) << r.err;
+  EXPECT_EQ(repo.Status(id), "review");
+}
+
 // ---- status --watch in a pseudo-terminal ----
 
 int Find(const std::vector<std::string>& lines, const std::string& needle) {
