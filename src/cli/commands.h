@@ -18,6 +18,7 @@ int FundCommand(const Args& args);
 int AgentCommand(const Args& args);
 int RunCommand(const Args& args);
 int StatusCommand(const Args& args);
+int WhyCommand(const Args& args);
 int DemoCommand(const Args& args);
 int ModelStubCommand(const Args& args);
 int IntegrateTaskCommand(const Args& args);  // and ReviewCommand: integrate_command.cc

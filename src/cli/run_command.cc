@@ -1,12 +1,19 @@
 // `pipeline run`: the scheduler. Options override the [scheduler] section of
 // config.toml; see docs/scheduler.md.
+#include <signal.h>
+
 #include <cstdio>
+#include <map>
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "config/config.h"
+#include "agent/run_store.h"
 #include "sched/event_loop.h"
 #include "external/scheduler.h"
+#include "integrate/outcome.h"
+#include "sched/sched_sql.h"
+#include "sched/waiting.h"
 #include "sched/scheduler.h"
 #include "sched/scheduler_lock.h"
 #include "store/root.h"
@@ -37,6 +44,66 @@ void LogEvent(FILE* out, const SchedEvent& e) {
   fprintf(out, "%s\n", line.c_str());
   fflush(out);
 }
+
+// Says what matters once: a task's skip line only when its reason changes
+// (not on every step), and a failed verify or integration with the command
+// that failed and the run's own error.
+class EventLog {
+ public:
+  EventLog(FILE* out, bool quiet) : out_(out), quiet_(quiet) {}
+  void set_db(Db* db) { db_ = db; }
+  void operator()(const SchedEvent& e) {
+    if (e.kind == "adopt") ++adopted_;
+    if (e.task_id && (e.kind == "started" || e.kind == "would-start")) skip_said_.erase(*e.task_id);
+    if (e.kind == "skip" && e.task_id) {
+      auto [it, fresh] = skip_said_.emplace(*e.task_id, e.detail);
+      if (!fresh && it->second == e.detail) return;
+      it->second = e.detail;
+    }
+    if (quiet_) return;
+    SchedEvent shown = e;
+    if (e.kind == "harvest" && e.run_id && db_) shown.detail = Explain(e);
+    LogEvent(out_, shown);
+  }
+  int adopted() const { return adopted_; }
+
+ private:
+  // "verify failed" -> "verify `make test` exited 2: <the run's error>".
+  std::string Explain(const SchedEvent& e) {
+    auto run = GetRun(*db_, *e.run_id);
+    if (!run.ok() || run->phase == "dev" || run->status == RunStatus::kDone || run->argv.empty()) return e.detail;
+    std::string cmd;
+    for (const auto& a : run->argv) cmd += (cmd.empty() ? "" : " ") + a;
+    std::string what = run->phase + " `" + cmd + "` ";
+    if (run->exit_code) what += "exited " + std::to_string(*run->exit_code);
+    else what += RunStatusName(run->status);
+    if (run->error && !run->error->empty()) {
+      // The monitor's words for any child ("agent exited with code 2: <stderr tail>"): keep the tail.
+      std::string error = *run->error;
+      if (StartsWith(error, "agent exited with code ") || StartsWith(error, "agent killed by signal ")) {
+        size_t colon = error.find(": ");
+        error = colon == std::string::npos ? "" : error.substr(colon + 2);
+      }
+      if (!error.empty()) what += ": " + SingleLine(TruncateUtf8(error, 400));
+    }
+    return e.detail + " (" + what + ")";
+  }
+
+  FILE* out_;
+  bool quiet_;
+  Db* db_ = nullptr;
+  int adopted_ = 0;
+  std::map<std::string, std::string> skip_said_;  // task -> the skip reason last logged
+};
+
+// SIGINT or SIGTERM arrived (they are blocked while the loop runs, so they stay pending).
+bool StopRequested() {
+  sigset_t pending;
+  if (sigpending(&pending) != 0) return false;
+  return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1;
+}
+
+std::string TimeTag() { return "[" + FormatIso8601(SystemClock().Now()) + "] "; }
 
 Status Apply(const RunFlags& f, SchedulerOptions* o) {
   if (f.interval) o->interval_s = *f.interval;
@@ -101,6 +168,52 @@ void AddRunFlags(CLI::App& app, RunFlags* f) {
   app.add_flag("--quiet", f->quiet, "No log lines");
 }
 
+// The end of --until-idle: one line of totals; when an integration waits
+// (a dirty checkout of the base), one more saying on what, and exit code
+// kExitWaiting, so a script can tell "nothing left" from "waiting on you".
+int IdleSummary(Db& db, const SchedulerOptions& options, int64_t default_budget, Micros began, bool quiet) {
+  // The work is over: a summary that cannot be read (the store busy) is a
+  // log line, not a failed run.
+  auto waiting = ComputeWaiting(db, WaitingInput{options, default_budget}, SystemClock());
+  if (!waiting.ok()) {
+    fprintf(stderr, "%sidle (no summary: %s)\n", TimeTag().c_str(), waiting.message().c_str());
+    return 0;
+  }
+  auto count = [&](const std::string& sql, Micros since) -> int64_t {
+    auto st = db.Prepare(sql);
+    if (!st.ok()) return 0;
+    if (since) st->BindAll(since);
+    auto row = st->Step();
+    return row.ok() && *row ? st->Int(0) : 0;
+  };
+  int64_t done = count("SELECT COUNT(*) FROM tasks WHERE status = 'done' AND type = 'work'", 0);
+  int64_t failed = count("SELECT COUNT(*) FROM events WHERE kind IN ('failure', 'integrate-failed') AND run_id IS NOT NULL AND at >= ?", began);
+  int help = 0, waits = 0;
+  std::string first_wait;
+  const WaitReason* integration = nullptr;
+  for (const auto& w : *waiting) {
+    if (w.kind == WaitKind::kNeedsPerson) ++help;
+    else if (w.kind != WaitKind::kRunning) {
+      ++waits;
+      if (first_wait.empty()) first_wait = w.task_id + " " + w.reason;
+    }
+    if (w.kind == WaitKind::kIntegrationWaiting && !integration) integration = &w;
+  }
+  if (!quiet) {
+    std::string line = TimeTag() + "idle: " + std::to_string(done) + " done, " + std::to_string(failed) +
+                       " failed run(s) this time, " + std::to_string(help) + " need help, " + std::to_string(waits) +
+                       " waiting";
+    if (!first_wait.empty()) line += " (first: " + TruncateUtf8(first_wait, 200) + ")";
+    fprintf(stderr, "%s\n", line.c_str());
+  }
+  if (integration) {
+    fprintf(stderr, "pipeline run: %s %s; the next `pipeline run` retries it\n", integration->task_id.c_str(),
+            integration->reason.c_str());
+    return kExitWaiting;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunCommand(const Args& args) {
@@ -120,9 +233,8 @@ int RunCommand(const Args& args) {
   if (!default_budget.ok()) return Fail(default_budget.error());
 
   FILE* log = options->dry_run ? stdout : stderr;
-  auto on_event = [&](const SchedEvent& e) {
-    if (!f.quiet || options->dry_run) LogEvent(log, e);
-  };
+  EventLog event_log(log, f.quiet && !options->dry_run);
+  auto on_event = [&](const SchedEvent& e) { event_log(e); };
 
   if (options->external()) return RunExternal(*options, *paths, on_event);
 
@@ -143,8 +255,17 @@ int RunCommand(const Args& args) {
   SchedulerEnv env;
   env.default_budget_cents = *default_budget;
   env.on_event = on_event;
+  event_log.set_db(db.get());
   Scheduler sched(*options, *db, *paths, SystemClock(), env);
   if (Status s = sched.Recover(); !s.ok()) return Fail(s);
+  if (!options->dry_run) {
+    // A restart: say once what the previous scheduler left.
+    auto ended = UnharvestedEndedRuns(*db);
+    size_t to_harvest = ended.ok() ? ended->size() : 0;
+    if ((event_log.adopted() > 0 || to_harvest > 0) && !f.quiet)
+      fprintf(stderr, "%srestart: adopted %d running run(s); %zu ended run(s) to harvest\n", TimeTag().c_str(),
+              event_log.adopted(), to_harvest);
+  }
   if (options->dry_run || options->once) {
     auto r = sched.Step();
     if (!r.ok()) return Fail(r.error());
@@ -154,12 +275,30 @@ int RunCommand(const Args& args) {
   }
   LoopOptions lo;
   lo.until_idle = options->until_idle;
+  Micros began = SystemClock().Now();
   Status s = RunLoop(sched, *db, *paths, lo, nullptr, [&](const Status& err) {
     LogEvent(stderr, SchedEvent{SystemClock().Now(), "error", std::nullopt, std::nullopt, "step failed: " + err.message()});
   });
   sched.WaitForClaims(10'000'000);
   if (!s.ok()) return Fail(s);
-  return 0;
+  if (StopRequested() || !options->until_idle) {
+    // Ctrl-C / SIGTERM: the runs go on under their monitors.
+    std::string line = TimeTag() + "stopped: ";
+    if (sched.active().empty()) {
+      line += "nothing was running";
+    } else {
+      line += std::to_string(sched.active().size()) + " run(s) still running (";
+      bool first = true;
+      for (const auto& [id, a] : sched.active()) {
+        line += (first ? "" : ", ") + a.task_id + " " + a.phase;
+        first = false;
+      }
+      line += "); the next `pipeline run` adopts them";
+    }
+    fprintf(stderr, "%s\n", line.c_str());
+    return 0;
+  }
+  return IdleSummary(*db, *options, *default_budget, began, f.quiet);
 }
 
 }  // namespace pipeline

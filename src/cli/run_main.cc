@@ -24,6 +24,7 @@ const CommandGroup& TopLevel() {
           {"agent", "Start and supervise coding agents (`agentd` protocol, docs/protocol.md)", AgentCommand},
           {"run", "Work the backlog: schedule, verify and integrate", RunCommand},
           {"status", "What the pipeline is doing", StatusCommand},
+          {"why", "Why a task is not running", WhyCommand},
           {"demo", "An offline end-to-end run on a sample project", DemoCommand},
           {"model-stub", "A scripted model server for offline agent runs", ModelStubCommand},
           {"integrate-task", "Integrate one task's branch into the base (merge-queue worker)", IntegrateTaskCommand},

@@ -3,6 +3,8 @@
 // (`pipeline integrate-task`) merges and verifies; it never changes a task's
 // status, so the result is applied here, in one transaction, from the JSON
 // line it prints last.
+#include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 
 #include "agent/run_store.h"
@@ -29,6 +31,49 @@ std::optional<nlohmann::json> OutcomeLine(const RunRecord& run) {
   return j;
 }
 
+// What a person changes to unblock a waiting integration: the checkout's
+// index and HEAD, the base ref, and the files that were dirty. Stat only, so
+// checking it every few seconds costs no process.
+std::string CheckoutFingerprint(const std::string& repo, const std::string& checkout, const std::string& base,
+                                const std::vector<std::string>& files) {
+  std::string fp;
+  auto add = [&](const std::string& path) {
+    struct stat st = {};
+    if (stat(path.c_str(), &st) != 0) {
+      fp += path + ":-;";
+      return;
+    }
+    fp += path + ":" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ":" +
+          std::to_string(st.st_size) + ";";
+  };
+  add(checkout + "/.git/index");
+  add(checkout + "/.git/HEAD");
+  add(repo + "/.git/refs/heads/" + base);
+  add(repo + "/.git/packed-refs");
+  for (const auto& f : files) add(checkout + "/" + f);
+  return fp;
+}
+
+// The files `git status` calls modified in the checkout (tracked only, as the
+// worker's check), at most 20.
+std::vector<std::string> DirtyFiles(ProcessRunner& runner, const std::string& checkout) {
+  Command c;
+  c.argv = {"git", "-C", checkout, "status", "--porcelain", "--untracked-files=no"};
+  c.timeout_ms = 30000;
+  auto res = runner.Run(c);
+  std::vector<std::string> files;
+  if (!res.ok() || !res->ok()) return files;
+  for (const auto& line : Split(res->out, '\n')) {
+    if (line.size() < 4) continue;
+    std::string path = line.substr(3);
+    size_t arrow = path.find(" -> ");
+    if (arrow != std::string::npos) path = path.substr(arrow + 4);
+    files.push_back(path);
+    if (files.size() >= 20) break;
+  }
+  return files;
+}
+
 }  // namespace
 
 Status Scheduler::FeedIntegration(StepResult* r) {
@@ -36,10 +81,20 @@ Status Scheduler::FeedIntegration(StepResult* r) {
   Micros now = clock_.Now();
   PL_ASSIGN_OR_RETURN(auto ids, VerifiedTasks(db_, options_.parent, options_.task_id, 1));
   if (ids.empty()) return Status::Ok();
+  if (!integrate_waiting_fp_.empty() &&
+      CheckoutFingerprint(paths_.repo(), integrate_waiting_checkout_, base_, integrate_waiting_files_) !=
+          integrate_waiting_fp_) {
+    integrate_not_before_ = 0;  // the checkout changed: try again now
+  }
   if (now < integrate_not_before_) {
-    r->more = true;
+    if (integrate_waiting_fp_.empty()) {
+      r->more = true;
+    } else if (!options_.until_idle) {
+      NoteWake(now + options_.integrate_retry_s * 1'000'000);  // look at the checkout again (stat only)
+    }  // --until-idle: a waiting integration is not work to wait for; the run ends saying so
     return Status::Ok();
   }
+  integrate_waiting_fp_.clear();
   const std::string& id = ids.front();
   if (dry_) {
     Emit("would-integrate", id, std::nullopt, "into " + base_);
@@ -79,6 +134,25 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
   if (dry_) {
     Emit("would-harvest", task_id, run.run_id, "integration " + (outcome.empty() ? "gave no answer" : outcome));
     return Status::Ok();
+  }
+  // Waiting on a person (uncommitted changes in the base's checkout), rather
+  // than on another worker: retried when the checkout changes.
+  const bool dirty = outcome == "waiting" && (*line).contains("reason") && (*line)["reason"].is_string() &&
+                     (*line)["reason"].get<std::string>().find("uncommitted changes") != std::string::npos;
+  integrate_waiting_fp_.clear();
+  integrate_waiting_files_.clear();
+  if (dirty) {
+    // Looked at before the transaction (git runs here): where the base is
+    // checked out, what is dirty there, and how that looks to stat.
+    std::optional<std::string> checkout;
+    if (git_) {
+      auto found = git_->WorktreeWithBranchCheckedOut(base_);
+      if (found.ok()) checkout = *found;
+    }
+    integrate_waiting_checkout_ = checkout.value_or(paths_.repo());
+    integrate_waiting_files_ = DirtyFiles(*env_.runner, integrate_waiting_checkout_);
+    integrate_waiting_fp_ =
+        CheckoutFingerprint(paths_.repo(), integrate_waiting_checkout_, base_, integrate_waiting_files_);
   }
   bool remove_worktree = false;
   std::string summary;
@@ -137,7 +211,32 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
       std::string reason = (*line).contains("reason") && (*line)["reason"].is_string()
                                ? (*line)["reason"].get<std::string>()
                                : "no reason given";
-      return retry_later("integrate-waiting", "integration waiting: " + reason);
+      // A state, not a failure: one event when it starts waiting (or the
+      // reason changes), and the next attempt when the checkout changes
+      // (or after 10 minutes, for changes a stat does not see).
+      std::string why = "integration waiting: " + reason;
+      if (!integrate_waiting_files_.empty()) {
+        why += " (";
+        for (size_t i = 0; i < integrate_waiting_files_.size(); ++i) why += (i ? ", " : "") + integrate_waiting_files_[i];
+        why += ")";
+      }
+      summary = why;
+      if (dirty) {
+        integrate_not_before_ = now + 600'000'000;
+        if (!options_.until_idle) NoteWake(now + options_.integrate_retry_s * 1'000'000);
+      } else {
+        integrate_not_before_ = now + options_.integrate_retry_s * 1'000'000;
+        NoteWake(integrate_not_before_);
+      }
+      Stmt& last = db_.Cached(
+          "SELECT kind, detail FROM events WHERE task_id = ? AND kind IN "
+          "('integrate-waiting', 'integrate-failed', 'integrated', 'failure', 'verify-pass') ORDER BY id DESC LIMIT 1");
+      last.BindAll(task_id);
+      PL_ASSIGN_OR_RETURN(bool row, last.Step());
+      bool same = row && last.Text(0) == "integrate-waiting" && last.OptText(1).value_or("") == why;
+      last.Reset();
+      if (same) return Status::Ok();
+      return AddEvent(db_, now, task_id, run.run_id, "integrate-waiting", why);
     }
     return retry_later("integrate-failed", "integration run " + std::string(RunStatusName(run.status)) +
                                                " without an answer" +

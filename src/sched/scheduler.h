@@ -165,6 +165,11 @@ class Scheduler {
   std::set<std::string> reported_no_ns_;      // tasks already reported as lacking a namespace
   std::multiset<Micros> wakes_;               // back-off ends and queue retries
   Micros integrate_not_before_ = 0;
+  // The checkout as it was when integration answered `waiting` (empty: not
+  // waiting): the queue retries when it changes, not on a timer
+  // (integrate_queue.cc).
+  std::string integrate_waiting_fp_, integrate_waiting_checkout_;
+  std::vector<std::string> integrate_waiting_files_;
   std::map<std::string, std::string> domain_of_ns_;  // DomainFor, cached
   std::vector<pid_t> zombies_;                // exited-or-exiting monitors to reap
   int64_t data_version_ = -1;

@@ -47,6 +47,18 @@ Result<SchedulerLock> SchedulerLock::Acquire(const RootPaths& paths) {
   return SchedulerLock(fd);
 }
 
+std::optional<pid_t> SchedulerLockHolder(const RootPaths& paths) {
+  int fd = open(paths.scheduler_lock().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct flock probe = {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  std::optional<pid_t> holder;
+  if (fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK) holder = probe.l_pid;
+  close(fd);
+  return holder;
+}
+
 SchedulerLock::~SchedulerLock() {
   if (fd_ < 0) return;
   close(fd_);  // releases the record lock; the file stays (its pid is stale, harmlessly)

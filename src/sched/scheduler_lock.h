@@ -9,6 +9,9 @@
 // (record locks do not conflict within a process).
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 
 #include "store/root.h"
@@ -29,5 +32,10 @@ class SchedulerLock {
   explicit SchedulerLock(int fd) : fd_(fd) {}
   int fd_ = -1;
 };
+
+// The pid of the process holding the lock (a running scheduler), or nullopt
+// when none does. Read-only: opens the lock file without creating it. The
+// kernel does not report a lock held by the calling process itself.
+std::optional<pid_t> SchedulerLockHolder(const RootPaths& paths);
 
 }  // namespace pipeline

@@ -6,6 +6,10 @@
 
 #include "agent/run_store.h"
 #include "ledger/ledger.h"
+#include "sched/scheduler_lock.h"
+#include "sched/waiting.h"
+#include "tasks/task_store.h"
+#include "util/text.h"
 
 namespace pipeline {
 
@@ -25,11 +29,15 @@ Status EachRow(Stmt& s, F f) {
 
 }  // namespace
 
-Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptions& o, Clock& clock) {
+Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptions& o, Clock& clock,
+                            int64_t default_budget_cents) {
   json j;
   Micros now = clock.Now();
   j["root"] = paths.root;
   j["at"] = FormatIso8601(now);
+  auto holder = SchedulerLockHolder(paths);
+  j["scheduler"] = {{"running", holder.has_value()}};
+  if (holder) j["scheduler"]["pid"] = *holder;
   Status st = db.Read([&]() -> Status {
     json counts = json::object();
     for (const char* s : {"open", "in-progress", "needs-help", "review", "verified", "done"}) counts[s] = 0;
@@ -39,15 +47,18 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
 
     // Active runs (the seed's shape, plus ours).
     json active = json::array();
-    std::map<std::string, int> busy;
     PL_ASSIGN_OR_RETURN(auto runs, ListRuns(db, /*active_only=*/true));
     for (const auto& r : runs) {
       std::optional<std::string> ns;
+      std::string title;
       if (r.task_id) {
-        PL_ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT namespace FROM tasks WHERE id = ?"));
+        PL_ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT namespace, title FROM tasks WHERE id = ?"));
         q.BindAll(*r.task_id);
         PL_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (row) ns = q.OptText(0);
+        if (row) {
+          ns = q.OptText(0);
+          title = q.Text(1);
+        }
       }
       Micros started = r.started_at.value_or(r.created_at);
       json a = {{"arTaskId", r.task_id.value_or("")},
@@ -55,23 +66,21 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
                 {"arDomain", r.domain.value_or("")},
                 {"arNamespace", ns.value_or("")},
                 {"arStartedAt", FormatIso8601(started)},
+                {"title", title},
                 {"phase", r.phase},
                 {"state", RunStatusName(r.status)},
                 {"age_s", static_cast<double>(now - started) / 1e6},
                 {"cost_cents", r.cost_cents}};
       active.push_back(a);
-      if (r.phase == "dev" && r.domain) ++busy[*r.domain];
     }
     j["active_runs"] = active;
     j["count"] = active.size();
 
     // Budgets.
-    Ledger ledger(db, clock, 0);
+    Ledger ledger(db, clock, default_budget_cents);
     PL_ASSIGN_OR_RETURN(auto reports, ledger.Report());
     json budgets = json::array();
-    std::map<std::string, DomainReport> by_domain;
     for (const auto& d : reports) {
-      by_domain[d.domain] = d;
       budgets.push_back({{"domain", d.domain},
                          {"budget_cents", d.budget_cents},
                          {"held_cents", d.held_cents},
@@ -81,69 +90,61 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
     }
     j["budgets"] = budgets;
 
-    // Recent failures and scheduler notes.
+    // Recent failures (a waiting integration is a state, shown under
+    // waiting, not a failure), and the latest events of every kind.
     json failures = json::array();
     PL_ASSIGN_OR_RETURN(Stmt f, db.Prepare(
         "SELECT at, task_id, run_id, kind, detail FROM events WHERE kind IN "
-        "('failure', 'error', 'integrate-failed', 'integrate-waiting', 'left') ORDER BY id DESC LIMIT 10"));
-    PL_RETURN_IF_ERROR(EachRow(f, [&](Stmt& s) {
-      failures.push_back({{"at", FormatIso8601(s.Int(0))},
-                          {"task_id", s.OptText(1).value_or("")},
-                          {"run_id", s.OptText(2).value_or("")},
-                          {"kind", s.Text(3)},
-                          {"detail", s.OptText(4).value_or("")}});
-    }));
+        "('failure', 'error', 'integrate-failed', 'left') ORDER BY id DESC LIMIT 10"));
+    auto event = [](Stmt& s) {
+      return json{{"at", FormatIso8601(s.Int(0))},
+                  {"task_id", s.OptText(1).value_or("")},
+                  {"run_id", s.OptText(2).value_or("")},
+                  {"kind", s.Text(3)},
+                  {"detail", s.OptText(4).value_or("")}};
+    };
+    PL_RETURN_IF_ERROR(EachRow(f, [&](Stmt& s) { failures.push_back(event(s)); }));
     j["recent_failures"] = failures;
+    json events = json::array();
+    PL_ASSIGN_OR_RETURN(Stmt e, db.Prepare("SELECT at, task_id, run_id, kind, detail FROM events ORDER BY id DESC LIMIT 10"));
+    PL_RETURN_IF_ERROR(EachRow(e, [&](Stmt& s) { events.push_back(event(s)); }));
+    j["events"] = events;
 
-    // Waiting: back-off and needs-help.
-    json backoff = json::array();
-    PL_ASSIGN_OR_RETURN(Stmt b, db.Prepare(
-        "SELECT id, not_before, retries FROM tasks WHERE status = 'open' AND not_before > ? ORDER BY not_before LIMIT 50"));
-    b.BindAll(now);
-    PL_RETURN_IF_ERROR(EachRow(b, [&](Stmt& s) {
-      backoff.push_back({{"task_id", s.Text(0)},
-                         {"seconds_left", static_cast<double>(s.Int(1) - now) / 1e6},
-                         {"retries", s.Int(2)}});
-    }));
-    j["backoff"] = backoff;
-    json help = json::array();
-    PL_ASSIGN_OR_RETURN(Stmt h, db.Prepare(
-        "SELECT id, title, retries FROM tasks WHERE status = 'needs-help' ORDER BY seq LIMIT 50"));
-    PL_RETURN_IF_ERROR(EachRow(h, [&](Stmt& s) {
-      help.push_back({{"task_id", s.Text(0)}, {"title", s.Text(1)}, {"retries", s.Int(2)}});
-    }));
-    j["needs_help"] = help;
-
-    // Skipped: ready tasks the scheduler will not start now, and why.
-    json skipped = json::array();
-    PL_ASSIGN_OR_RETURN(Stmt n, db.Prepare(
-        "SELECT id FROM tasks WHERE status = 'open' AND type = 'work' AND namespace IS NULL ORDER BY seq LIMIT 50"));
-    PL_RETURN_IF_ERROR(EachRow(n, [&](Stmt& s) {
-      skipped.push_back({{"task_id", s.Text(0)}, {"reason", "no namespace"}});
-    }));
-    // Per domain with ready work: busy or out of budget (one line per domain).
-    PL_ASSIGN_OR_RETURN(Stmt d, db.Prepare(
-        "SELECT namespace, COUNT(*) FROM tasks WHERE status = 'open' AND type = 'work' AND namespace IS NOT NULL "
-        "AND not_before <= ? GROUP BY namespace LIMIT 1000"));
-    d.BindAll(now);
-    std::map<std::string, int64_t> ready_by_domain;
-    PL_RETURN_IF_ERROR(EachRow(d, [&](Stmt& s) { ready_by_domain[DomainFor(o, s.Text(0))] += s.Int(1); }));
-    for (const auto& [dom, count] : ready_by_domain) {
-      std::string reason;
-      if (busy[dom] >= o.MaxActiveFor(dom)) {
-        reason = "domain busy (" + std::to_string(busy[dom]) + " active, limit " +
-                 std::to_string(o.MaxActiveFor(dom)) + ")";
-      } else {
-        auto it = by_domain.find(dom);
-        int64_t remaining = it == by_domain.end() ? 0 : it->second.remaining_cents;
-        bool blocked = it != by_domain.end() && it->second.overrun_blocked;
-        if (blocked) reason = "no budget (blocked by an overrun)";
-        else if (remaining < o.reserve_cents)
-          reason = "no budget (" + std::to_string(remaining) + "c left, a run holds " +
-                   std::to_string(o.reserve_cents) + "c)";
+    // Why every task that is not done waits, and the views derived from it.
+    TaskStore store(db, clock);
+    PL_ASSIGN_OR_RETURN(auto ready, store.Ready());
+    j["ready"] = ready.size();
+    WaitingInput in{o, default_budget_cents};
+    PL_ASSIGN_OR_RETURN(auto waiting, ComputeWaiting(db, in, clock));
+    json wj = json::array(), backoff = json::array(), help = json::array(), skipped = json::array();
+    for (const auto& w : waiting) {
+      wj.push_back(WaitReasonToJson(w));
+      switch (w.kind) {
+        case WaitKind::kBackoff:
+          backoff.push_back({{"task_id", w.task_id},
+                             {"until", w.detail["until"]},
+                             {"attempt", w.detail["attempt"]},
+                             {"reason", w.reason}});
+          break;
+        case WaitKind::kNeedsPerson: {
+          json h = {{"task_id", w.task_id}, {"title", w.title}, {"reason", w.reason}};
+          if (w.detail.contains("question")) h["question"] = w.detail["question"];
+          if (w.detail.contains("why")) h["why"] = w.detail["why"];
+          help.push_back(h);
+          break;
+        }
+        case WaitKind::kNoNamespace:
+        case WaitKind::kNoBudget:
+        case WaitKind::kDomainBusy:
+        case WaitKind::kMaxActive:
+          skipped.push_back({{"task_id", w.task_id}, {"kind", WaitKindName(w.kind)}, {"reason", w.reason}});
+          break;
+        default: break;
       }
-      if (!reason.empty()) skipped.push_back({{"domain", dom}, {"ready", count}, {"reason", reason}});
     }
+    j["waiting"] = wj;
+    j["backoff"] = backoff;
+    j["needs_help"] = help;
     j["skipped"] = skipped;
     return Status::Ok();
   });
@@ -151,11 +152,18 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
   return j;
 }
 
+std::string SchedulerLine(const json& j) {
+  const json& sc = j["scheduler"];
+  if (sc.value("running", false)) return fmt::format("scheduler: running (pid {})", sc["pid"].get<int64_t>());
+  return "scheduler: not running (start it with `pipeline run`)";
+}
+
 std::string FormatStatus(const json& j) {
   std::string s = fmt::format("Pipeline scheduler status (root={})\n", j["root"].get<std::string>());
+  s += SchedulerLine(j) + "\n";
   s += "Tasks:";
   for (const auto& [k, v] : j["counts"].items()) s += fmt::format(" {}={}", k, v.get<int64_t>());
-  s += "\n";
+  s += fmt::format(" (ready={})\n", j["ready"].get<int64_t>());
   s += fmt::format("Active runs: {}\n", j["count"].get<size_t>());
   for (const auto& a : j["active_runs"])
     s += fmt::format("  - {}  run={}  domain={}  phase={}  age={:.0f}s  cost={:.0f}c\n",
@@ -170,30 +178,25 @@ std::string FormatStatus(const json& j) {
                        b["spent_cents"].get<int64_t>(), b["remaining_cents"].get<int64_t>(),
                        b["overrun_blocked"].get<bool>() ? " (blocked: overrun)" : "");
   }
-  if (!j["backoff"].empty()) {
-    s += "In back-off:\n";
-    for (const auto& b : j["backoff"])
-      s += fmt::format("  {}  retries={}  {:.0f}s left\n", b["task_id"].get<std::string>(), b["retries"].get<int64_t>(),
-                       b["seconds_left"].get<double>());
-  }
   if (!j["needs_help"].empty()) {
     s += "Needs help:\n";
     for (const auto& h : j["needs_help"])
-      s += fmt::format("  {}  {}\n", h["task_id"].get<std::string>(), h["title"].get<std::string>());
+      s += fmt::format("  {}  {}: {}\n", h["task_id"].get<std::string>(), h["title"].get<std::string>(),
+                       h["reason"].get<std::string>());
   }
-  if (!j["skipped"].empty()) {
-    s += "Skipped:\n";
-    for (const auto& k : j["skipped"]) {
-      if (k.contains("task_id")) s += fmt::format("  {}  {}\n", k["task_id"].get<std::string>(), k["reason"].get<std::string>());
-      else s += fmt::format("  domain {} ({} ready)  {}\n", k["domain"].get<std::string>(), k["ready"].get<int64_t>(),
-                            k["reason"].get<std::string>());
-    }
+  bool header = false;
+  for (const auto& w : j["waiting"]) {
+    std::string kind = w["kind"].get<std::string>();
+    if (kind == "needs-person" || kind == "running") continue;
+    if (!header) s += "Waiting:\n";
+    header = true;
+    s += fmt::format("  {}  {}\n", w["task_id"].get<std::string>(), w["reason"].get<std::string>());
   }
   if (!j["recent_failures"].empty()) {
     s += "Recent failures:\n";
     for (const auto& f : j["recent_failures"])
       s += fmt::format("  {}  {}  {}  {}\n", f["at"].get<std::string>(), f["task_id"].get<std::string>(),
-                       f["kind"].get<std::string>(), f["detail"].get<std::string>());
+                       f["kind"].get<std::string>(), SingleLine(TruncateUtf8(f["detail"].get<std::string>(), 300)));
   }
   return s;
 }

@@ -14,13 +14,19 @@
 namespace pipeline {
 
 // JSON with the seed's `active_runs` (arTaskId, arRunId, arDomain,
-// arNamespace, arStartedAt) and `count`, plus counts, budgets, failures,
-// backoff, needs_help, skipped. options supplies reserve_cents and the
-// per-domain limits used to explain skips.
+// arNamespace, arStartedAt) and `count`, plus scheduler (running, pid),
+// counts, ready (as `pipeline task ready` counts), budgets, recent_failures,
+// events, waiting (a reason per task that is not done, sched/waiting.h),
+// backoff, needs_help (with the question or reason), skipped. options
+// supplies reserve_cents and the limits used to explain waiting tasks;
+// default_budget_cents is fund.default_budget_cents.
 Result<nlohmann::json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptions& options,
-                                      Clock& clock);
+                                      Clock& clock, int64_t default_budget_cents = 0);
 
-// The human-readable form of a snapshot (several lines, ends with '\n').
+// The human-readable form of a snapshot (several lines, ends with '\n'),
+// for a pipe or a log: every section in full.
 std::string FormatStatus(const nlohmann::json& snapshot);
+// "scheduler: running (pid N)" or "scheduler: not running (...)".
+std::string SchedulerLine(const nlohmann::json& snapshot);
 
 }  // namespace pipeline

@@ -1,0 +1,277 @@
+#include "sched/waiting.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "agent/run_store.h"
+#include "ledger/ledger.h"
+#include "tasks/task_store.h"
+#include "util/text.h"
+
+namespace pipeline {
+
+using nlohmann::json;
+
+const char* WaitKindName(WaitKind k) {
+  switch (k) {
+    case WaitKind::kReady: return "ready";
+    case WaitKind::kRunning: return "running";
+    case WaitKind::kDependency: return "dependency";
+    case WaitKind::kNoNamespace: return "no-namespace";
+    case WaitKind::kBackoff: return "backoff";
+    case WaitKind::kNoBudget: return "no-budget";
+    case WaitKind::kDomainBusy: return "domain-busy";
+    case WaitKind::kMaxActive: return "max-active";
+    case WaitKind::kIntegrationQueued: return "integration-queued";
+    case WaitKind::kIntegrationWaiting: return "integration-waiting";
+    case WaitKind::kReview: return "review";
+    case WaitKind::kNeedsPerson: return "needs-person";
+    case WaitKind::kOrphan: return "orphan";
+  }
+  return "?";
+}
+
+json WaitReasonToJson(const WaitReason& w) {
+  return {{"task_id", w.task_id}, {"title", w.title},     {"status", w.status},
+          {"kind", WaitKindName(w.kind)}, {"reason", w.reason}, {"detail", w.detail}};
+}
+
+namespace {
+
+std::string OneLine(const std::string& s, size_t max = 300) { return Trim(SingleLine(TruncateUtf8(s, max))); }
+
+// The newest event of one of these kinds for the task.
+struct LastEvent {
+  std::string kind, detail;
+  Micros at = 0;
+};
+Result<std::optional<LastEvent>> NewestEvent(Db& db, const std::string& task_id, const char* kinds_sql) {
+  PL_ASSIGN_OR_RETURN(Stmt s, db.Prepare(std::string("SELECT kind, detail, at FROM events WHERE task_id = ? AND kind IN (") +
+                                         kinds_sql + ") ORDER BY id DESC LIMIT 1"));
+  s.BindAll(task_id);
+  PL_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<LastEvent>();
+  return std::optional<LastEvent>(LastEvent{s.Text(0), s.OptText(1).value_or(""), s.Int(2)});
+}
+
+// needs-help: the question the agent asked (its newest comment since a
+// person last answered), and why the scheduler stopped (its newest
+// "...; needs help" comment).
+void ExplainNeedsHelp(const Task& t, WaitReason* w) {
+  std::optional<std::string> question, why;
+  for (auto it = t.comments.rbegin(); it != t.comments.rend(); ++it) {
+    if (it->author == "human") break;
+    if (!question && StartsWith(it->author, "agent:")) question = it->text;
+    if (!why && it->author == "system" && it->text.find("needs help") != std::string::npos) why = it->text;
+  }
+  if (question) w->detail["question"] = *question;
+  if (why) w->detail["why"] = *why;
+  if (question) {
+    w->reason = "needs a person: asks \"" + OneLine(*question) + "\"";
+  } else if (why) {
+    std::string text = *why;
+    for (const char* prefix : {"Pipeline scheduler: ", "Pipeline: "})
+      if (StartsWith(text, prefix)) text = text.substr(std::string(prefix).size());
+    w->reason = "needs a person: " + OneLine(text);
+  }
+  else w->reason = "needs a person (moved to needs-help by hand)";
+  w->reason += " (answer with `pipeline task comment " + t.id + " \"...\"`)";
+}
+
+struct DevRun {
+  std::string run_id;
+  std::string task_id;
+};
+
+}  // namespace
+
+Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, Clock& clock) {
+  const SchedulerOptions& o = in.options;
+  std::vector<WaitReason> out;
+  Micros now = clock.Now();
+  Status st = db.Read([&]() -> Status {
+    TaskStore store(db, clock);
+    // Every task that is not done, by status.
+    std::map<std::string, std::vector<Task>> by_status;
+    std::map<std::string, std::string> status_of;  // id -> status, done tasks absent
+    for (TaskStatus s : {TaskStatus::kNeedsHelp, TaskStatus::kReview, TaskStatus::kVerified, TaskStatus::kInProgress,
+                         TaskStatus::kOpen}) {
+      TaskFilter f;
+      f.status = s;
+      PL_ASSIGN_OR_RETURN(auto tasks, store.List(f));
+      for (const Task& t : tasks) status_of[t.id] = TaskStatusName(s);
+      auto& keep = by_status[TaskStatusName(s)];
+      for (Task& t : tasks)
+        if (t.type == "work") keep.push_back(std::move(t));
+    }
+    // Active runs: by task, and dev runs by domain.
+    PL_ASSIGN_OR_RETURN(auto runs, ListRuns(db, /*active_only=*/true));
+    std::map<std::string, const RunRecord*> run_of_task;
+    std::map<std::string, std::vector<std::string>> dev_runs_in;  // domain -> run ids
+    int dev_total = 0;
+    for (const auto& r : runs) {
+      if (r.task_id) run_of_task[*r.task_id] = &r;
+      if (r.phase == "dev" && r.domain) {
+        dev_runs_in[*r.domain].push_back(r.run_id);
+        ++dev_total;
+      }
+    }
+    Ledger ledger(db, clock, in.default_budget_cents);
+    PL_ASSIGN_OR_RETURN(auto reports, ledger.Report());
+    std::map<std::string, DomainReport> budget;
+    for (const auto& d : reports) budget[d.domain] = d;
+
+    auto base = [&](const Task& t) {
+      WaitReason w;
+      w.task_id = t.id;
+      w.title = t.title;
+      w.status = TaskStatusName(t.status);
+      return w;
+    };
+
+    for (const Task& t : by_status["needs-help"]) {
+      WaitReason w = base(t);
+      w.kind = WaitKind::kNeedsPerson;
+      ExplainNeedsHelp(t, &w);
+      out.push_back(std::move(w));
+    }
+    for (const Task& t : by_status["review"]) {
+      WaitReason w = base(t);
+      w.kind = WaitKind::kReview;
+      w.reason = "waiting for review (`pipeline review approve|reject " + t.id + "`)";
+      out.push_back(std::move(w));
+    }
+    bool first_verified = true;
+    for (const Task& t : by_status["verified"]) {
+      WaitReason w = base(t);
+      auto run = run_of_task.find(t.id);
+      if (run != run_of_task.end()) {
+        w.kind = WaitKind::kRunning;
+        w.reason = "integrating (run " + run->second->run_id + ")";
+        w.detail["run_id"] = run->second->run_id;
+      } else {
+        PL_ASSIGN_OR_RETURN(auto last, NewestEvent(db, t.id, "'integrate-waiting', 'integrate-failed', 'failure', 'verify-pass', 'integrated'"));
+        if (last && last->kind == "integrate-waiting") {
+          w.kind = WaitKind::kIntegrationWaiting;
+          w.reason = OneLine(last->detail, 400);
+          w.detail["since"] = FormatIso8601(last->at);
+          w.detail["why"] = last->detail;
+        } else {
+          w.kind = WaitKind::kIntegrationQueued;
+          w.reason = first_verified ? "queued for integration (next in the merge queue)"
+                                    : "queued for integration (behind older verified tasks)";
+          if (last && last->kind == "integrate-failed") w.reason += "; last attempt: " + OneLine(last->detail, 200);
+        }
+      }
+      first_verified = false;
+      out.push_back(std::move(w));
+    }
+    for (const Task& t : by_status["in-progress"]) {
+      WaitReason w = base(t);
+      auto run = run_of_task.find(t.id);
+      if (run != run_of_task.end()) {
+        const RunRecord& r = *run->second;
+        w.kind = WaitKind::kRunning;
+        Micros started = r.started_at.value_or(r.created_at);
+        w.reason = fmt::format("running: {} run {} ({:.0f}s)", r.phase, r.run_id, static_cast<double>(now - started) / 1e6);
+        w.detail["run_id"] = r.run_id;
+        w.detail["phase"] = r.phase;
+      } else {
+        w.kind = WaitKind::kOrphan;
+        w.reason = "in progress without a live run (the next `pipeline run` harvests or reopens it)";
+      }
+      out.push_back(std::move(w));
+    }
+
+    // Open tasks: the ready query decides which may start; the rest wait on
+    // a dependency.
+    PL_ASSIGN_OR_RETURN(auto ready, store.Ready());
+    std::set<std::string> ready_ids;
+    for (const Task& t : ready) ready_ids.insert(t.id);
+    std::vector<Task> open = std::move(by_status["open"]);
+    std::stable_sort(open.begin(), open.end(), [](const Task& a, const Task& b) {
+      return a.priority != b.priority ? a.priority < b.priority : a.seq < b.seq;
+    });
+    std::map<std::string, int> planned;  // starts the next step would make, per domain
+    int slots = o.max_active - dev_total;
+    for (const Task& t : open) {
+      WaitReason w = base(t);
+      if (!ready_ids.count(t.id)) {
+        w.kind = WaitKind::kDependency;
+        json deps = json::array();
+        std::string names;
+        for (const std::string& d : t.deps) {
+          auto s = status_of.find(d);
+          if (s == status_of.end()) continue;  // done (or unknown): blocks nothing
+          deps.push_back({{"task_id", d}, {"status", s->second}});
+          names += (names.empty() ? "" : ", ") + d + " (" + s->second + ")";
+        }
+        w.detail["dependencies"] = deps;
+        w.reason = "waiting on dependency " + (names.empty() ? std::string("(unknown)") : names);
+        out.push_back(std::move(w));
+        continue;
+      }
+      if (!t.ns) {
+        w.kind = WaitKind::kNoNamespace;
+        w.reason = "no namespace: the task has no domain and is never scheduled (`pipeline task update " + t.id +
+                   " --namespace NS`)";
+        out.push_back(std::move(w));
+        continue;
+      }
+      const std::string domain = DomainFor(o, *t.ns);
+      w.detail["domain"] = domain;
+      if (t.not_before > now) {
+        w.kind = WaitKind::kBackoff;
+        PL_ASSIGN_OR_RETURN(auto last, NewestEvent(db, t.id, "'failure', 'error'"));
+        w.reason = fmt::format("back-off until {} ({:.0f}s; attempt {} of {})", FormatIso8601(t.not_before),
+                               static_cast<double>(t.not_before - now) / 1e6, t.retries + 1, o.max_retries);
+        if (last) w.reason += ", last error: " + OneLine(last->detail, 200);
+        w.detail["until"] = FormatIso8601(t.not_before);
+        w.detail["attempt"] = t.retries + 1;
+        w.detail["of"] = o.max_retries;
+        if (last) w.detail["last_error"] = last->detail;
+        out.push_back(std::move(w));
+        continue;
+      }
+      auto b = budget.find(domain);
+      int64_t remaining = b == budget.end() ? in.default_budget_cents : b->second.remaining_cents;
+      remaining -= planned[domain] * o.reserve_cents;
+      bool blocked = b != budget.end() && b->second.overrun_blocked;
+      int active_here = static_cast<int>(dev_runs_in[domain].size());
+      if (blocked || remaining < o.reserve_cents) {
+        w.kind = WaitKind::kNoBudget;
+        w.reason = blocked ? "no budget in " + domain + " (blocked by an overrun until a grant)"
+                           : fmt::format("no budget in {} (needs {}c, has {}c)", domain, o.reserve_cents, remaining);
+        w.detail["needs_cents"] = o.reserve_cents;
+        w.detail["has_cents"] = remaining;
+      } else if (active_here + planned[domain] >= o.MaxActiveFor(domain)) {
+        w.kind = WaitKind::kDomainBusy;
+        std::string runs_here;
+        for (const auto& r : dev_runs_in[domain]) runs_here += (runs_here.empty() ? "" : ", ") + r;
+        if (active_here >= o.MaxActiveFor(domain))
+          w.reason = fmt::format("domain busy: {} ({} of {} dev runs: {})", domain, active_here, o.MaxActiveFor(domain),
+                                 runs_here);
+        else
+          w.reason = fmt::format("domain busy: {} (limit {}; an older task starts first)", domain, o.MaxActiveFor(domain));
+        w.detail["runs"] = dev_runs_in[domain];
+      } else if (slots <= 0) {
+        w.kind = WaitKind::kMaxActive;
+        w.reason = fmt::format("max-active: all {} dev slots are in use", o.max_active);
+      } else {
+        w.kind = WaitKind::kReady;
+        w.reason = "ready: starts on the next step";
+        ++planned[domain];
+        --slots;
+      }
+      out.push_back(std::move(w));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st.error();
+  return out;
+}
+
+}  // namespace pipeline
