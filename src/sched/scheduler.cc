@@ -104,7 +104,15 @@ Result<StepResult> Scheduler::Step() {
   if (options_.after_run == AfterRun::kVerify) PL_RETURN_IF_ERROR(FeedIntegration(&r));
   PL_RETURN_IF_ERROR(StartCandidates(&r));
   Micros now = clock_.Now();
-  while (!wakes_.empty() && *wakes_.begin() <= now) wakes_.erase(wakes_.begin());
+  bool fired = false;
+  for (; !wakes_.empty() && *wakes_.begin() <= now; fired = true) wakes_.erase(wakes_.begin());
+  // After a restart only the earliest back-off is known (Recover): when a
+  // timer fires, look up the next one, or a later back-off would wait for
+  // the fallback poll (and --until-idle would exit before it).
+  if (fired) {
+    PL_ASSIGN_OR_RETURN(auto wake, NextBackoffEnd(db_, now));
+    if (wake) NoteWake(*wake);
+  }
   if (!wakes_.empty()) r.next_wake = *wakes_.begin();
   r.active = static_cast<int>(active_.size());
   return r;

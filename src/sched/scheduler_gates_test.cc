@@ -82,9 +82,14 @@ TEST(SchedulerGates, APerDomainVerifyCommandIsUsed) {
 
 TEST(SchedulerGates, AVerifyRunThatNeverStartedIsRunAgain) {
   Gates g;
-  g.w.launcher->LoseLaunches(true);
-  std::string id = g.Committed();
+  std::string id = g.w.AddTask("a");
+  ASSERT_TRUE(g.w.Start().ok());
+  g.w.Step();
+  ASSERT_TRUE(g.w.launcher->FinishDev(g.w.OnlyRun(id, "dev"), RunStatus::kDone, 10, true).ok());
+  g.w.launcher->LoseLaunches(true);  // the verify run's worker never claims it
+  g.w.Step();
   EXPECT_TRUE(g.w.RunsOf(id, "verify").empty()) << "launched, never claimed";
+  EXPECT_EQ(g.w.Count("SELECT COUNT(*) FROM runs WHERE phase = 'verify' AND status = 'starting'"), 1);
   g.w.launcher->LoseLaunches(false);
   g.w.clock.Advance(kClaimGrace + 1);
   g.w.Step();

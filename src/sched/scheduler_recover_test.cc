@@ -143,5 +143,31 @@ TEST(SchedulerRecover, AnAdoptedVerifyRunIsHarvested) {
   EXPECT_EQ(w.RunsOf(t, "integrate").size(), 1u);
 }
 
+TEST(SchedulerRecover, EveryBackoffStillWakesAfterARestart) {
+  // A restart learns only the earliest back-off end from the store; the
+  // later ones must still wake the loop when their time comes.
+  SchedWorld w;
+  w.SetBudget("a", 1000);
+  w.SetBudget("b", 1000);
+  std::string ta = w.AddTask("a");
+  std::string tb = w.AddTask("b");
+  ASSERT_TRUE(w.Start().ok());
+  w.Step();
+  ASSERT_TRUE(w.launcher->FinishDev(w.OnlyRun(ta, "dev"), RunStatus::kFailed, 1, false).ok());
+  w.Step();
+  w.clock.Advance(10'000'000);
+  ASSERT_TRUE(w.launcher->FinishDev(w.OnlyRun(tb, "dev"), RunStatus::kFailed, 1, false).ok());
+  w.Step();
+  Micros first = w.GetTask(ta).not_before, second = w.GetTask(tb).not_before;
+  ASSERT_LT(first, second);
+  ASSERT_TRUE(w.Crash().ok());
+  w.clock.Set(first);
+  StepResult r = w.Step();
+  EXPECT_EQ(r.started, 1);
+  EXPECT_EQ(w.StatusOf(ta), "in-progress");
+  ASSERT_TRUE(r.next_wake.has_value()) << "the second back-off must still be waited for";
+  EXPECT_EQ(*r.next_wake, second);
+}
+
 }  // namespace
 }  // namespace pipeline

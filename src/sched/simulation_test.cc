@@ -347,7 +347,11 @@ class Sim {
         DomainReport b = w_.Budget(DomainFor(w_.options, task.ns.value_or("")));
         if (b.remaining_cents < w_.options.reserve_cents || b.overrun_blocked) continue;
       }
-      return "stuck: task " + t + " is " + st + " with nothing running and nobody to wait for";
+      DomainReport b = w_.Budget(DomainFor(w_.options, task.ns.value_or("")));
+      return "stuck: task " + t + " is " + st + " with nothing running and nobody to wait for (domain " +
+             b.domain + " remaining " + std::to_string(b.remaining_cents) + "c, not_before in " +
+             std::to_string(task.not_before - w_.clock.Now()) + " us, retries " + std::to_string(task.retries) +
+             ", patchset " + std::to_string(task.patchset) + ")";
     }
     return "";
   }
