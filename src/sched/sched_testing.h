@@ -44,6 +44,25 @@ class ScratchDir {
   std::string path_;
 };
 
+// A fresh store at paths: a copy of one created (and migrated) once per
+// process, since creating the schema costs more than a whole simulated seed.
+inline bool CopyTemplateStore(const RootPaths& paths) {
+  static ScratchDir dir;
+  static const bool made = [] {
+    auto db = CreateStore(RootPaths{dir.path() + "/.pipeline"});
+    return db.ok();  // closing keeps the WAL: both files are the store
+  }();
+  if (!made) return false;
+  std::string from = dir.path() + "/.pipeline";
+  for (const std::string& d : {paths.root, paths.runs_dir(), paths.prompts_dir(), paths.worktrees_dir()})
+    if (!MakeDirs(d).ok()) return false;
+  for (const char* f : {"/pipeline.db", "/pipeline.db-wal"}) {
+    auto data = ReadFile(from + f);
+    if (data.ok() && !WriteFileAtomic(paths.root + f, *data, FileSync::kNoFsync).ok()) return false;
+  }
+  return true;
+}
+
 // Options for tests: worktree mode on the fake repo, base "main", a verify
 // command, one run per domain, small holds.
 inline SchedulerOptions TestOptions() {
@@ -62,7 +81,8 @@ class SchedWorld {
  public:
   explicit SchedWorld(SchedulerOptions options = TestOptions())
       : options(std::move(options)), paths{dir_.path() + "/.pipeline"}, repo(paths) {
-    auto db = CreateStore(paths);
+    if (!CopyTemplateStore(paths)) abort();
+    auto db = OpenStore(paths);
     if (!db.ok()) {
       ADD_FAILURE() << db.message();
       abort();

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <cstdlib>
 #include <random>
 
@@ -38,7 +39,7 @@ class Sim {
     DrawBacklog();
     if (Status s = w_.Start(); !s.ok()) return "recover: " + s.message();
     if (std::string e = StepAndCheck("start"); !e.empty()) return e;
-    int events = Uniform(20, 60);
+    int events = Uniform(10, 40);
     for (int i = 0; i < events; ++i) {
       std::string what = Event();
       if (std::string e = StepAndCheck(what); !e.empty()) return e;
@@ -100,11 +101,28 @@ class Sim {
     return std::uniform_real_distribution<double>(0, static_cast<double>(w_.options.MaxCostCents()))(rng_);
   }
 
+  // A statement on the people's connection, prepared once per seed: the
+  // invariants run after every step, so parsing them again would dominate.
+  Stmt& Cached(const std::string& sql) {
+    auto it = stmts_.find(sql);
+    if (it == stmts_.end()) {
+      auto s = w_.person_db->Prepare(sql);
+      if (!s.ok()) {
+        ADD_FAILURE() << s.message() << ": " << sql;
+        abort();
+      }
+      it = stmts_.emplace(sql, std::move(*s)).first;
+    }
+    it->second.Reset();
+    return it->second;
+  }
+
   std::vector<std::string> TasksIn(const char* status) {
-    std::vector<std::string> out;
-    for (const auto& t : tasks_)
-      if (w_.StatusOf(t) == status) out.push_back(t);
-    return out;
+    Stmt& s = Cached("SELECT id FROM tasks WHERE status = ? ORDER BY seq");
+    s.Bind(1, status);
+    auto ids = s.TextColumn();
+    s.Reset();
+    return ids.ok() ? *ids : std::vector<std::string>();
   }
 
   // One random thing happens; returns what, for the failure message.
@@ -228,30 +246,51 @@ class Sim {
   }
 
   // The number a query returns.
-  int64_t Q(const std::string& sql) { return w_.Count(sql); }
+  int64_t Q(const std::string& sql) {
+    Stmt& s = Cached(sql);
+    auto row = s.Step();
+    int64_t n = row.ok() && *row ? s.Int(0) : -1;
+    s.Reset();
+    return n;
+  }
 
   std::string Invariants() {
     const SchedulerOptions& o = w_.options;
     // Never two runs of a task at once.
-    if (int64_t n = Q("SELECT COUNT(*) FROM (SELECT task_id FROM runs WHERE harvested_at IS NULL "
-                      "GROUP BY task_id HAVING COUNT(*) > 1)");
-        n != 0)
+    if (Q("SELECT COUNT(*) FROM (SELECT task_id FROM runs WHERE harvested_at IS NULL "
+          "GROUP BY task_id HAVING COUNT(*) > 1)") != 0)
       return "a task has two runs out at once";
     // Never more than a domain's limit, nor more than max_active.
-    for (const auto& d : domains_) {
-      int64_t n = Q("SELECT COUNT(*) FROM runs WHERE phase = 'dev' AND status IN ('starting', 'running') "
-                    "AND domain = '" + d + "'");
-      if (n > o.MaxActiveFor(d)) return "domain " + d + " has " + std::to_string(n) + " dev runs out";
+    {
+      Stmt& s = Cached("SELECT domain, COUNT(*) FROM runs WHERE phase = 'dev' AND status IN ('starting', 'running') "
+                       "GROUP BY domain");
+      int64_t total = 0;
+      std::string over;
+      while (true) {
+        auto row = s.Step();
+        if (!row.ok() || !*row) break;
+        total += s.Int(1);
+        if (s.Int(1) > o.MaxActiveFor(s.Text(0)))
+          over = "domain " + s.Text(0) + " has " + std::to_string(s.Int(1)) + " dev runs out";
+      }
+      s.Reset();
+      if (!over.empty()) return over;
+      if (total > o.max_active)
+        return std::to_string(total) + " dev runs out, max_active is " + std::to_string(o.max_active);
     }
-    if (int64_t n = Q("SELECT COUNT(*) FROM runs WHERE phase = 'dev' AND status IN ('starting', 'running')");
-        n > o.max_active)
-      return std::to_string(n) + " dev runs out, max_active is " + std::to_string(o.max_active);
     // No domain over its budget (no run costs more than its hold here).
-    for (const auto& d : domains_) {
-      DomainReport b = w_.Budget(d);
-      if (b.remaining_cents < 0 || b.overrun_blocked)
-        return "domain " + d + " is over budget: spent " + std::to_string(b.spent_cents) + " held " +
-               std::to_string(b.held_cents) + " of " + std::to_string(b.budget_cents);
+    {
+      Stmt& s = Cached("SELECT domain, budget_cents, held_cents, spent_cents, overrun_blocked FROM domains");
+      std::string over;
+      while (true) {
+        auto row = s.Step();
+        if (!row.ok() || !*row) break;
+        if (s.Int(2) + s.Int(3) > s.Int(1) || s.Int(4) != 0)
+          over = "domain " + s.Text(0) + " is over budget: spent " + std::to_string(s.Int(3)) + " held " +
+                 std::to_string(s.Int(2)) + " of " + std::to_string(s.Int(1));
+      }
+      s.Reset();
+      if (!over.empty()) return over;
     }
     // Every dev run has a hold; held exactly while the run is not harvested;
     // settled holds have one spend, released ones none.
@@ -266,19 +305,20 @@ class Sim {
       return "a hold settled without exactly one spend, or released with one";
     // Every charged cent matches a run: its domain and its cost.
     {
-      auto s = w_.person_db->Prepare("SELECT run_id, domain, cents FROM ledger WHERE kind = 'spend'");
-      if (!s.ok()) return s.message();
-      while (true) {
-        auto row = s->Step();
-        if (!row.ok()) return row.message();
-        if (!*row) break;
-        auto run = GetRun(*w_.person_db, s->Text(0));
-        if (!run.ok()) return "a spend without a run: " + s->Text(0);
-        if (run->domain.value_or("") != s->Text(1) || CentsForSettlement(run->cost_cents) != s->Int(2))
-          return "spend of run " + s->Text(0) + " (" + std::to_string(s->Int(2)) + "c in " + s->Text(1) +
-                 ") does not match the run (" + std::to_string(run->cost_cents) + "c in " +
-                 run->domain.value_or("") + ")";
+      Stmt& s = Cached("SELECT l.run_id, l.domain, l.cents, r.run_id, IFNULL(r.domain, ''), r.cost_cents "
+                       "FROM ledger l LEFT JOIN runs r ON r.run_id = l.run_id WHERE l.kind = 'spend'");
+      std::string bad;
+      while (bad.empty()) {
+        auto row = s.Step();
+        if (!row.ok() || !*row) break;
+        if (s.IsNull(3))
+          bad = "a spend without a run: " + s.Text(0);
+        else if (s.Text(4) != s.Text(1) || CentsForSettlement(s.Double(5)) != s.Int(2))
+          bad = "spend of run " + s.Text(0) + " (" + std::to_string(s.Int(2)) + "c in " + s.Text(1) +
+                ") does not match the run (" + std::to_string(s.Double(5)) + "c in " + s.Text(4) + ")";
       }
+      s.Reset();
+      if (!bad.empty()) return bad;
     }
     // A task in progress has a run out; a run out belongs to a task in the
     // matching state.
@@ -359,6 +399,7 @@ class Sim {
   std::mt19937_64 rng_;
   std::vector<std::string> domains_;  // set by DrawOptions, before w_ is built
   SchedWorld w_;
+  std::map<std::string, Stmt> stmts_;  // destroyed before w_'s connections
   std::vector<std::string> tasks_;
   StepResult last_;
   bool lose_next_ = false;
