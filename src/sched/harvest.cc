@@ -87,22 +87,21 @@ Status Scheduler::HarvestOne(const std::string& run_id, StepResult* r) {
 }
 
 Result<bool> Scheduler::HasNewCommit(const RunRecord& run) {
-  if (options_.shared_workspace || !git_) return run.head_before && run.head_after && *run.head_before != *run.head_after;
+  const bool moved = run.head_before && run.head_after && *run.head_before != *run.head_after;
+  if (options_.shared_workspace || !repo_) return moved;
   // The patchset is what the run produced wherever the agent put its
   // commits: a branch of its own (or a detached HEAD) that continues the
   // task branch is taken onto it; anything else refuses the run (kRefused).
   if (!dry_) {
-    auto taken = git_->TakeHeadOntoTaskBranch(WorkspaceFor(*run.task_id), *run.task_id, base_);
+    auto taken = repo_->TakeRunCommits(WorkspaceFor(*run.task_id), *run.task_id, base_);
     if (!taken.ok() && taken.kind() == ErrorKind::kRefused) return taken.error();
     if (!taken.ok()) Emit("error", run.task_id, run.run_id, "taking the run's commits: " + taken.message());
     if (taken.ok() && !taken->empty()) Emit("adopt-commits", run.task_id, run.run_id, *taken);
   }
-  PL_ASSIGN_OR_RETURN(std::string branch, TaskBranch(*run.task_id));
-  auto tip = git_->RevParse("refs/heads/" + branch);
-  if (!tip.ok()) return false;  // no branch: nothing was committed
-  if (run.head_before && *run.head_before != *tip) return true;
-  auto ahead = git_->CommitsAhead(branch, base_);
-  return ahead.ok() && *ahead > 0;
+  if (moved) return true;
+  auto ahead = repo_->CommitsAhead(*run.task_id, base_);
+  if (!ahead.ok()) return false;  // no branch: nothing was committed
+  return *ahead > 0;
 }
 
 std::string Scheduler::VerifyWorkspaceFor(const std::string& task_id) const {
@@ -112,23 +111,14 @@ std::string Scheduler::VerifyWorkspaceFor(const std::string& task_id) const {
 }
 
 void Scheduler::LaunchVerify(const std::string& run_id, const std::string& task_id, const std::string& domain) {
-  if (!options_.shared_workspace) {
+  if (!options_.shared_workspace && repo_) {
     // The check runs in a checkout of its own holding exactly the task
     // branch's commit (reset and `clean -fdx`ed each time): what it builds
     // never reaches the agent's workspace, where a `git add -A` would commit
     // it, and uncommitted edits there cannot make a commit pass.
-    auto branch = TaskBranch(task_id);
-    const std::string dir = VerifyWorkspaceFor(task_id);
-    std::string why = !branch.ok() ? branch.message() : !git_ ? std::string("no git") : std::string();
-    if (why.empty()) {
-      auto exported = git_->ExportTree("refs/heads/" + *branch, dir);
-      // A directory git does not know (a crash inside `worktree add`): ours by name.
-      if (!exported.ok() && PathExists(dir) && RemoveAll(dir).ok())
-        exported = git_->ExportTree("refs/heads/" + *branch, dir);
-      if (!exported.ok()) why = exported.message();
-    }
-    if (!why.empty()) {
-      (void)FailStart(run_id, task_id, "verify", "verify checkout: " + why);
+    Status checked_out = repo_->CheckoutTaskCommit(task_id, VerifyWorkspaceFor(task_id));
+    if (!checked_out.ok()) {
+      (void)FailStart(run_id, task_id, "verify", "verify checkout: " + checked_out.message());
       return;
     }
   }

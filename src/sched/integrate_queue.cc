@@ -120,16 +120,12 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
   auto line = OutcomeLine(run);
   std::string outcome = line ? (*line)["outcome"].get<std::string>() : "";
   bool on_base = false;
-  if (!line && git_ && run.started_at) {
+  if (!line && repo_ && run.started_at) {
     // No answer (the worker crashed): the merge may have happened before it
     // died. Then the base holds the branch's work; a branch with no commit of
     // its own adds nothing and never counts as integrated.
-    auto branch = TaskBranch(task_id);
-    if (branch.ok()) {
-      auto ahead = git_->CommitsAhead("refs/heads/" + *branch, "refs/heads/" + base_);
-      auto held = git_->BaseHolds("refs/heads/" + base_, "refs/heads/" + *branch);
-      on_base = ahead.ok() && *ahead > 0 && held.ok() && *held;
-    }
+    auto merged = repo_->MergedInto(task_id, base_);
+    on_base = merged.ok() && *merged;
   }
   if (dry_) {
     Emit("would-harvest", task_id, run.run_id, "integration " + (outcome.empty() ? "gave no answer" : outcome));
@@ -145,8 +141,8 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
     // Looked at before the transaction (git runs here): where the base is
     // checked out, what is dirty there, and how that looks to stat.
     std::optional<std::string> checkout;
-    if (git_) {
-      auto found = git_->WorktreeWithBranchCheckedOut(base_);
+    if (repo_) {
+      auto found = repo_->CheckoutOfBranch(base_);
       if (found.ok()) checkout = *found;
     }
     integrate_waiting_checkout_ = checkout.value_or(paths_.repo());
@@ -245,8 +241,8 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
   Untrack(run.run_id);
   PL_RETURN_IF_ERROR(s);
   Emit("harvest", task_id, run.run_id, summary);
-  if (remove_worktree && git_) {
-    auto rm = git_->RemoveWorktree(paths_, task_id, /*delete_branch=*/true, base_);
+  if (remove_worktree && repo_) {
+    auto rm = repo_->RemoveWorktree(task_id, base_);
     if (!rm.ok()) Emit("error", task_id, std::nullopt, "removing the worktree: " + rm.message());
     for (const auto& ref : rm.ok() ? *rm : std::vector<std::string>())
       Emit("archive", task_id, std::nullopt, "kept commits " + base_ + " does not hold as " + ref);
