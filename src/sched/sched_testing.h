@@ -70,7 +70,7 @@ inline SchedulerOptions TestOptions() {
   o.max_active = 4;
   o.reserve_cents = 100;
   o.base = "main";
-  o.verify.command = {"make", "check"};
+  o.verify.fallback.command = std::vector<std::string>{"make", "check"};
   o.backoff_base_s = 30;
   o.integrate_retry_s = 5;
   o.max_retries = 3;

@@ -64,7 +64,7 @@ TEST(SchedulerGates, AFailingVerificationReopensAsANewPatchsetWithTheOutput) {
 
 TEST(SchedulerGates, WithoutAVerifyCommandTheTaskIsPromotedAtOnce) {
   SchedulerOptions o = TestOptions();
-  o.verify.command.clear();
+  o.verify.fallback.command.reset();
   Gates g(o);
   std::string id = g.Committed();
   EXPECT_EQ(g.w.StatusOf(id), "verified");
@@ -74,7 +74,7 @@ TEST(SchedulerGates, WithoutAVerifyCommandTheTaskIsPromotedAtOnce) {
 
 TEST(SchedulerGates, APerDomainVerifyCommandIsUsed) {
   SchedulerOptions o = TestOptions();
-  o.verify.by_domain["b"] = {"sh", "check-b.sh"};
+  o.verify.domains["b"].command = std::vector<std::string>{"sh", "check-b.sh"};
   Gates g(o);
   std::string id = g.Committed("b");
   EXPECT_EQ(g.w.Run(g.w.OnlyRun(id, "verify")).argv, (std::vector<std::string>{"sh", "check-b.sh"}));

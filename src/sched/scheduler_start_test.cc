@@ -95,7 +95,7 @@ TEST(SchedulerStart, AHigherPriorityGoesFirst) {
 
 TEST(SchedulerStart, ADependentTaskWaitsForItsDependencyToBeDone) {
   SchedulerOptions o = TestOptions();
-  o.verify.command.clear();
+  o.verify.fallback.command.reset();
   SchedWorld w(o);
   w.SetBudget("a", 1000);
   w.SetBudget("b", 1000);

@@ -69,7 +69,7 @@ class Sim {
     o.integrate_retry_s = Uniform(1, 10);
     o.review_required = Chance(0.15);
     if (Chance(0.05)) o.after_run = AfterRun::kReview;
-    if (Chance(0.2)) o.verify.command.clear();
+    if (Chance(0.2)) o.verify.fallback.command.reset();
     domains_ = {"d0", "d1", "d2"};
     domains_.resize(static_cast<size_t>(Uniform(1, 3)));
     for (const auto& d : domains_)
