@@ -152,8 +152,17 @@ int ReviewCommand(const Args& args) {
   auto db = OpenStore(*paths);
   if (!db.ok()) return Fail(db.error());
   const bool approving = approve->parsed();
+  // A rejection obeys the same patchset cap as the scheduler's own.
+  int64_t max_patchsets = kDefaultMaxPatchsets;
+  if (!approving) {
+    auto config = Config::Load(paths->config());
+    if (!config.ok()) return Fail(config.error());
+    auto options = OptionsFromConfig(*config);
+    if (!options.ok()) return Fail(options.error());
+    max_patchsets = options->max_patchsets;
+  }
   auto task = approving ? ApproveTask(**db, SystemClock(), id, author)
-                        : RejectTask(**db, SystemClock(), id, why, author);
+                        : RejectTask(**db, SystemClock(), id, why, author, max_patchsets);
   if (!task.ok()) return Fail(task.error());
   if (flags.json) {
     PrintJson(TaskToJson(*task));

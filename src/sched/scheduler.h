@@ -124,7 +124,7 @@ class Scheduler {
   Status Promote(const std::string& task_id, const std::string& how);
   // A rejected patchset (verify or integration): back to open as a new
   // patchset with feedback, or needs-help past max_patchsets.
-  Status Reject(const std::string& task_id, const std::string& from, const std::string& feedback,
+  Status Reject(const std::string& task_id, TaskStatus from, const std::string& feedback,
                 const std::string& comment);
   Result<bool> HasNewCommit(const RunRecord& run);
 

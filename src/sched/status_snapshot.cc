@@ -6,6 +6,9 @@
 
 #include "agent/run_store.h"
 #include "ledger/ledger.h"
+#include "sched/sched_sql.h"
+#include "tasks/task_queries.h"
+#include "tasks/task_store.h"
 
 namespace pipeline {
 
@@ -32,9 +35,8 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
   j["at"] = FormatIso8601(now);
   Status st = db.Read([&]() -> Status {
     json counts = json::object();
-    for (const char* s : {"open", "in-progress", "needs-help", "review", "verified", "done"}) counts[s] = 0;
-    PL_ASSIGN_OR_RETURN(Stmt c, db.Prepare("SELECT status, COUNT(*) FROM tasks WHERE type = 'work' GROUP BY status"));
-    PL_RETURN_IF_ERROR(EachRow(c, [&](Stmt& s) { counts[s.Text(0)] = s.Int(1); }));
+    PL_ASSIGN_OR_RETURN(auto by_status, CountTasksByStatus(db, /*with_epics=*/false));
+    for (TaskStatus s : kAllTaskStatuses) counts[TaskStatusName(s)] = by_status[s];
     j["counts"] = counts;
 
     // Active runs (the seed's shape, plus ours).
@@ -44,10 +46,7 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
     for (const auto& r : runs) {
       std::optional<std::string> ns;
       if (r.task_id) {
-        PL_ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT namespace FROM tasks WHERE id = ?"));
-        q.BindAll(*r.task_id);
-        PL_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (row) ns = q.OptText(0);
+        PL_ASSIGN_OR_RETURN(ns, TaskNamespaceOf(db, *r.task_id));
       }
       Micros started = r.started_at.value_or(r.created_at);
       json a = {{"arTaskId", r.task_id.value_or("")},
@@ -97,37 +96,29 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
 
     // Waiting: back-off and needs-help.
     json backoff = json::array();
-    PL_ASSIGN_OR_RETURN(Stmt b, db.Prepare(
-        "SELECT id, not_before, retries FROM tasks WHERE status = 'open' AND not_before > ? ORDER BY not_before LIMIT 50"));
-    b.BindAll(now);
-    PL_RETURN_IF_ERROR(EachRow(b, [&](Stmt& s) {
-      backoff.push_back({{"task_id", s.Text(0)},
-                         {"seconds_left", static_cast<double>(s.Int(1) - now) / 1e6},
-                         {"retries", s.Int(2)}});
-    }));
+    PL_ASSIGN_OR_RETURN(auto waiting, TasksInBackoff(db, now, 50));
+    for (const BackoffTask& t : waiting)
+      backoff.push_back({{"task_id", t.id},
+                         {"seconds_left", static_cast<double>(t.not_before - now) / 1e6},
+                         {"retries", t.retries}});
     j["backoff"] = backoff;
     json help = json::array();
-    PL_ASSIGN_OR_RETURN(Stmt h, db.Prepare(
-        "SELECT id, title, retries FROM tasks WHERE status = 'needs-help' ORDER BY seq LIMIT 50"));
-    PL_RETURN_IF_ERROR(EachRow(h, [&](Stmt& s) {
-      help.push_back({{"task_id", s.Text(0)}, {"title", s.Text(1)}, {"retries", s.Int(2)}});
-    }));
+    PL_ASSIGN_OR_RETURN(auto helpless, TasksNeedingHelp(db, 50));
+    for (const HelpTask& t : helpless) help.push_back({{"task_id", t.id}, {"title", t.title}, {"retries", t.retries}});
     j["needs_help"] = help;
 
     // Skipped: ready tasks the scheduler will not start now, and why.
     json skipped = json::array();
-    PL_ASSIGN_OR_RETURN(Stmt n, db.Prepare(
-        "SELECT id FROM tasks WHERE status = 'open' AND type = 'work' AND namespace IS NULL ORDER BY seq LIMIT 50"));
-    PL_RETURN_IF_ERROR(EachRow(n, [&](Stmt& s) {
-      skipped.push_back({{"task_id", s.Text(0)}, {"reason", "no namespace"}});
-    }));
+    PL_ASSIGN_OR_RETURN(auto no_ns, ReadyWithoutNamespace(db, 50));
+    for (const std::string& id : no_ns) skipped.push_back({{"task_id", id}, {"reason", "no namespace"}});
     // Per domain with ready work: busy or out of budget (one line per domain).
-    PL_ASSIGN_OR_RETURN(Stmt d, db.Prepare(
-        "SELECT namespace, COUNT(*) FROM tasks WHERE status = 'open' AND type = 'work' AND namespace IS NOT NULL "
-        "AND not_before <= ? GROUP BY namespace LIMIT 1000"));
-    d.BindAll(now);
-    std::map<std::string, int64_t> ready_by_domain;
-    PL_RETURN_IF_ERROR(EachRow(d, [&](Stmt& s) { ready_by_domain[DomainFor(o, s.Text(0))] += s.Int(1); }));
+    ReadyFilter startable;  // what the scheduler would start, but for slots and budget
+    startable.with_namespace = true;
+    startable.due_by = now;
+    PL_ASSIGN_OR_RETURN(std::vector<Task> ready, ReadyTasks(db, startable));
+    std::map<std::string, int64_t> ready_by_ns, ready_by_domain;
+    for (const Task& t : ready) ++ready_by_ns[*t.ns];
+    for (const auto& [ns, count] : ready_by_ns) ready_by_domain[DomainFor(o, ns)] += count;
     for (const auto& [dom, count] : ready_by_domain) {
       std::string reason;
       if (busy[dom] >= o.MaxActiveFor(dom)) {
