@@ -197,9 +197,10 @@ Status ExternalScheduler::Finalize(const ExtRow& row_in) {
   if (row.spend_form == "failed") text += " (fund-spend=failed)";
   tools_.Comment(row.task_id, text);
   if (!moved)
-    tools_.Comment(row.task_id, std::string("Pipeline scheduler: task was no longer in-progress; left as it is (wanted ") + TaskStatusName(to) + ")");
+    tools_.Comment(row.task_id, std::string("Pipeline scheduler: task was no longer in-progress; left as it is (wanted ") +
+                                    TaskStatusName(to) + ")");
   PL_RETURN_IF_ERROR(SetState(row.run_id, "charged", "finished"));
-  Emit("harvest", row.task_id, row.run_id, row.status + " -> " + (moved ? to : "left as is"));
+  Emit("harvest", row.task_id, row.run_id, row.status + " -> " + (moved ? TaskStatusName(to) : "left as is"));
   return Status::Ok();
 }
 

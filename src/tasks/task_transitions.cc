@@ -94,7 +94,7 @@ Result<RejectOutcome> RejectPatchset(Db& db, const std::string& id, TaskStatus f
     return AddCommentAt(db, id,
                         "Pipeline: " + std::to_string(out.patchset) + " patchsets were rejected (limit " +
                             std::to_string(r.max_patchsets) + "); needs help",
-                        "system");
+                        "system", now);
   }));
   return out;
 }
