@@ -1,5 +1,6 @@
 // `ready`: open work tasks whose dependencies are all done, P0 first, then
-// oldest. Over a large backlog a NOT EXISTS per candidate costs a lookup in
+// oldest. The one definition: `task ready` reads all of it, the scheduler a
+// filtered page of it (its candidates), `status` counts it. Over a large backlog a NOT EXISTS per candidate costs a lookup in
 // task_deps for every candidate and two more (id index, then row) for every
 // dependency; b-tree lookups, not rows, are what costs here. So the
 // candidates come in order off the (status, priority, seq) index, their
@@ -67,7 +68,9 @@ Status TaskStore::DropBlocked(std::vector<Task>* open_tasks) {
 Result<std::vector<Task>> TaskStore::Ready(const ReadyFilter& f) {
   // Candidates are the open work tasks the filter lets through, in order; a
   // page of them loses the blocked ones, so with a limit the pages go on
-  // until it is filled or the candidates run out.
+  // until it is filled or the candidates run out. Pages start at 32 rows and
+  // double, so a long run of blocked candidates costs a few queries, not one
+  // per task.
   std::string where = "WHERE status = 'open' AND type = 'work'";
   if (f.with_namespace) where += *f.with_namespace ? " AND namespace IS NOT NULL" : " AND namespace IS NULL";
   if (f.due_by) where += " AND not_before <= ?1";
@@ -78,6 +81,8 @@ Result<std::vector<Task>> TaskStore::Ready(const ReadyFilter& f) {
   where += " AND (priority > ?5 OR (priority = ?5 AND seq > ?6))";
   const std::string order = f.limit ? " ORDER BY priority, seq LIMIT ?7" : " ORDER BY priority, seq";
   const std::string excluded = nlohmann::json(f.excluded_namespaces).dump();
+  constexpr size_t kFirstPage = 32, kLargestPage = 4096;
+  size_t page_rows = f.limit ? std::max(f.limit, kFirstPage) : 0;
 
   std::vector<Task> ready;
   Status st = db_.Read([&]() -> Status {
@@ -102,7 +107,7 @@ Result<std::vector<Task>> TaskStore::Ready(const ReadyFilter& f) {
                                   s.Bind(5, after->first);
                                   s.Bind(6, after->second);
                                 }
-                                if (f.limit) s.Bind(7, static_cast<int64_t>(f.limit));
+                                if (f.limit) s.Bind(7, static_cast<int64_t>(page_rows));
                               },
                               &page));
       size_t rows = page.size() - before;
@@ -114,8 +119,10 @@ Result<std::vector<Task>> TaskStore::Ready(const ReadyFilter& f) {
           if (ready.size() == f.limit) break;
           ready.push_back(std::move(t));
         }
-      if (!f.limit || rows < f.limit || ready.size() >= f.limit) break;
+      if (!f.limit || rows < page_rows || ready.size() >= f.limit) break;
+      page_rows = std::min(page_rows * 2, std::max(kLargestPage, f.limit));
     }
+    if (f.limit && ready.size() > f.limit) ready.resize(f.limit);  // the first page may hold more
     return Status::Ok();
   });
   if (!st.ok()) return st.error();
