@@ -15,6 +15,7 @@
 #include "agent/output_reader.h"
 #include "agent/pricing.h"
 #include "agent/run_store.h"
+#include "tasks/task_queries.h"
 #include "config/config.h"
 #include "proc/process.h"
 #include "util/files.h"
@@ -60,12 +61,8 @@ std::optional<std::string> GitHead(const std::string& workspace) {
 }
 
 bool AgentCommentedSince(Db& db, const std::string& task_id, Micros since) {
-  auto s = db.Prepare(
-      "SELECT 1 FROM comments WHERE task_id = ? AND author LIKE 'agent:%' AND created_at >= ? LIMIT 1");
-  if (!s.ok()) return false;
-  s->Bind(1, task_id).Bind(2, since);
-  auto row = s->Step();
-  return row.ok() && *row;
+  auto found = HasAgentCommentSince(db, task_id, since);
+  return found.ok() && *found;
 }
 
 enum class StopReason { kNone, kTimeout, kKilled, kOverBudget, kMaxIter };

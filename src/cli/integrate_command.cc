@@ -138,8 +138,17 @@ int Review(const Args& args, bool approving) {
   if (!paths.ok()) return Fail(paths.error());
   auto db = OpenStore(*paths);
   if (!db.ok()) return Fail(db.error());
+  // A rejection obeys the same patchset cap as the scheduler's own.
+  int64_t max_patchsets = kDefaultMaxPatchsets;
+  if (!approving) {
+    auto config = Config::Load(paths->config());
+    if (!config.ok()) return Fail(config.error());
+    auto options = OptionsFromConfig(*config);
+    if (!options.ok()) return Fail(options.error());
+    max_patchsets = options->max_patchsets;
+  }
   auto task = approving ? ApproveTask(**db, SystemClock(), id, author)
-                        : RejectTask(**db, SystemClock(), id, why, author);
+                        : RejectTask(**db, SystemClock(), id, why, author, max_patchsets);
   if (!task.ok()) return Fail(task.error());
   if (flags.json) {
     PrintJson(TaskToJson(*task));

@@ -19,6 +19,7 @@
 #include "demo/project.h"
 #include "demo/scenario.h"
 #include "demo/summary.h"
+#include "tasks/task_transitions.h"
 #include "demo/view.h"
 #include "sched/scheduler.h"
 #include "sched/wait_loop.h"
@@ -121,10 +122,8 @@ class Person {
     for (const auto& [id, key] : key_of_) {
       const DemoTaskSpec* spec = FindDemoTask(key);
       if (!spec || spec->role != DemoRole::kAsksQuestion || answered_.count(id)) continue;
-      PL_ASSIGN_OR_RETURN(Stmt st, db_.Prepare("SELECT status FROM tasks WHERE id = ?"));
-      st.Bind(1, id);
-      PL_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row || st.Text(0) != "needs-help") continue;
+      PL_ASSIGN_OR_RETURN(auto status, TaskStatusOf(db_, id));
+      if (status != TaskStatus::kNeedsHelp) continue;
       std::string shown = fmt::format("pipeline task comment {} {} --author human", id, Quoted(kDemoAnswer));
       view_.Event(elapsed, id + " needs help; answering as a person: " + shown);
       PL_RETURN_IF_ERROR(RunSelf(self_, {"task", "comment", id, kDemoAnswer, "--author", "human", "--root", paths_.root}, dir_));
@@ -138,17 +137,20 @@ class Person {
   // A domain with ready work, nothing running and not enough left for one
   // run's hold: the scheduler holds that work back; the person grants more.
   Result<bool> TopUpBudgets(double elapsed) {
-    PL_ASSIGN_OR_RETURN(Stmt st, db_.Prepare(
-        "SELECT DISTINCT t.namespace FROM tasks t WHERE t.status = 'open' AND t.namespace IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM task_deps d JOIN tasks u ON u.id = d.depends_on "
-        "                WHERE d.task_id = t.id AND u.status != 'done') "
-        "AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.domain = t.namespace AND r.phase = 'dev' "
-        "                AND (r.status IN ('starting', 'running') OR r.harvested_at IS NULL))"));
+    ReadyFilter with_ns;
+    with_ns.with_namespace = true;
+    PL_ASSIGN_OR_RETURN(std::vector<Task> ready, ReadyTasks(db_, with_ns));
     std::vector<std::string> domains;
-    while (true) {
-      PL_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      domains.push_back(st.Text(0));
+    std::set<std::string> seen;
+    for (const Task& t : ready) {
+      if (!seen.insert(*t.ns).second) continue;
+      Stmt& busy = db_.Cached(
+          "SELECT 1 FROM runs WHERE domain = ? AND phase = 'dev' "
+          "AND (status IN ('starting', 'running') OR harvested_at IS NULL) LIMIT 1");
+      busy.BindAll(*t.ns);
+      PL_ASSIGN_OR_RETURN(bool running, busy.Step());
+      busy.Reset();
+      if (!running) domains.push_back(*t.ns);
     }
     bool acted = false;
     Ledger ledger(db_, SystemClock(), 0);
@@ -368,7 +370,7 @@ int RunDemo(const DemoOptions& opts) {
       break;
     }
     view.Draw(elapsed(), *state);
-    if (state->by_status["done"] == static_cast<int>(key_of->size())) break;
+    if (state->by_status[TaskStatusName(TaskStatus::kDone)] == static_cast<int>(key_of->size())) break;
     if (elapsed() > static_cast<double>(opts.timeout_s)) {
       facts.timed_out = true;
       break;

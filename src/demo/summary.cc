@@ -9,6 +9,7 @@
 #include "ledger/money.h"
 #include "demo/backlog.h"
 #include "demo/project.h"
+#include "tasks/task_store.h"
 #include "util/text.h"
 
 namespace pipeline::demo {
@@ -63,14 +64,17 @@ Result<json> CollectDemoSummary(Db& db, ProcessRunner& runner, const DemoFacts& 
   json s;
   std::vector<json> tasks, runs, comments, domains, ledger, holds;
   PL_RETURN_IF_ERROR(db.Read([&]() -> Status {
-    PL_ASSIGN_OR_RETURN(tasks, Rows(db, "SELECT id, title, namespace, status, patchset FROM tasks ORDER BY seq",
-                                    {"id", "title", "domain", "status", "patchset"}));
+    PL_ASSIGN_OR_RETURN(auto all, TaskStore(db, SystemClock()).List(TaskFilter{}));
+    for (const Task& t : all) {
+      tasks.push_back({{"id", t.id}, {"title", t.title}, {"domain", t.ns ? json(*t.ns) : json(nullptr)},
+                       {"status", TaskStatusName(t.status)}, {"patchset", t.patchset}});
+      for (const Comment& c : t.comments)
+        comments.push_back({{"task_id", t.id}, {"author", c.author}, {"text", c.text}});
+    }
     PL_ASSIGN_OR_RETURN(runs, Rows(db,
                                    "SELECT run_id, task_id, domain, phase, patchset, status, cost_cents, error "
                                    "FROM runs ORDER BY created_at, run_id",
                                    {"run_id", "task_id", "domain", "phase", "patchset", "status", "cost_cents", "error"}));
-    PL_ASSIGN_OR_RETURN(comments, Rows(db, "SELECT task_id, author, text FROM comments ORDER BY id",
-                                       {"task_id", "author", "text"}));
     PL_ASSIGN_OR_RETURN(domains, Rows(db, "SELECT domain, budget_cents FROM domains ORDER BY domain",
                                       {"domain", "budget_cents"}));
     PL_ASSIGN_OR_RETURN(ledger, Rows(db, "SELECT domain, kind, cents FROM ledger ORDER BY id", {"domain", "kind", "cents"}));
@@ -94,7 +98,7 @@ Result<json> CollectDemoSummary(Db& db, ProcessRunner& runner, const DemoFacts& 
   for (const auto& t : tasks) {
     std::string id = t["id"], status = t["status"];
     status_counts[status] = status_counts.value(status, 0) + 1;
-    if (status != "done") all_done = false;
+    if (status != TaskStatusName(TaskStatus::kDone)) all_done = false;
     json j = t;
     auto key = facts.key_of_task.find(id);
     const DemoTaskSpec* spec = key == facts.key_of_task.end() ? nullptr : FindDemoTask(key->second);
@@ -189,7 +193,7 @@ Result<json> CollectDemoSummary(Db& db, ProcessRunner& runner, const DemoFacts& 
 std::string FormatDemoSummary(const json& s) {
   std::string out;
   int total = static_cast<int>(s["tasks"].size());
-  int done = s["status_counts"].value("done", 0);
+  int done = s["status_counts"].value(TaskStatusName(TaskStatus::kDone), 0);
   out += fmt::format("\n== Summary: {} of {} tasks done in {:.1f} s{}\n\n", done, total, s["wall_seconds"].get<double>(),
                      s["timed_out"].get<bool>() ? " (stopped: time limit reached)" : "");
   out += "Tasks by status:";

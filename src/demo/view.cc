@@ -4,6 +4,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "tasks/task_queries.h"
+#include "tasks/task_store.h"
+
 namespace pipeline::demo {
 namespace {
 
@@ -15,12 +18,8 @@ Result<ViewState> ReadViewState(Db& db) {
   ViewState v;
   PL_RETURN_IF_ERROR(db.Read([&]() -> Status {
     {
-      PL_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT status, COUNT(*) FROM tasks GROUP BY status"));
-      while (true) {
-        PL_ASSIGN_OR_RETURN(bool row, st.Step());
-        if (!row) break;
-        v.by_status[st.Text(0)] = static_cast<int>(st.Int(1));
-      }
+      PL_ASSIGN_OR_RETURN(auto counts, CountTasksByStatus(db, /*with_epics=*/true));
+      for (const auto& [status, n] : counts) v.by_status[TaskStatusName(status)] = static_cast<int>(n);
     }
     {
       PL_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT run_id, COALESCE(task_id, ''), phase, COALESCE(domain, '') "
@@ -44,13 +43,9 @@ Result<ViewState> ReadViewState(Db& db) {
       }
     }
     {
-      PL_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id, status, patchset, title FROM tasks ORDER BY seq"));
-      while (true) {
-        PL_ASSIGN_OR_RETURN(bool row, st.Step());
-        if (!row) break;
-        v.task_lines.push_back(
-            fmt::format("{:<6} {:<11} ps {}  {}", st.Text(0), st.Text(1), st.Int(2), st.Text(3)));
-      }
+      PL_ASSIGN_OR_RETURN(auto tasks, TaskStore(db, SystemClock()).List(TaskFilter{}));
+      for (const Task& t : tasks)
+        v.task_lines.push_back(fmt::format("{:<6} {:<11} ps {}  {}", t.id, TaskStatusName(t.status), t.patchset, t.title));
     }
     return Status::Ok();
   }));
@@ -61,7 +56,8 @@ ProgressView::ProgressView(FILE* out, bool live) : out_(out), live_(live) {}
 
 std::string ProgressView::StatusLine(const ViewState& s) const {
   std::string line = "tasks:";
-  for (const char* st : {"open", "in-progress", "needs-help", "review", "verified", "done"}) {
+  for (TaskStatus status : kAllTaskStatuses) {
+    const char* st = TaskStatusName(status);
     auto it = s.by_status.find(st);
     if (it != s.by_status.end() && it->second > 0) line += fmt::format(" {} {}", st, it->second);
   }

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "tasks/task.h"
 #include "util/text.h"
 
 namespace pipeline {
@@ -146,7 +147,7 @@ Result<ReadyParse> ParseReadyTasks(const std::string& text) {
   return out;
 }
 
-bool ExternalTaskIsOpen(const ExternalTask& t) { return !t.status || NormalizeLabel(*t.status) == "open"; }
+bool ExternalTaskIsOpen(const ExternalTask& t) { return !t.status || ParseTaskStatus(*t.status) == TaskStatus::kOpen; }
 
 BudgetAnswer ParseBudgetAnswer(const std::string& text, int64_t reserve) {
   if (auto j = ParseJson(text)) {

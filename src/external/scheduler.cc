@@ -106,7 +106,7 @@ Status ExternalScheduler::Recover() {
       continue;
     }
     PL_RETURN_IF_ERROR(SetState(row.run_id, "intent", "start-failed", ", error = ?5", {"never started: " + a.reason}));
-    if (tools_.Claim(row.task_id, "in-progress", "open"))
+    if (tools_.Claim(row.task_id, TaskStatus::kInProgress, TaskStatus::kOpen))
       tools_.Comment(row.task_id, "Pipeline scheduler: run " + row.run_id + " never started; re-opening");
     Emit("recover", row.task_id, row.run_id, "never started: " + a.reason);
   }
@@ -187,23 +187,24 @@ Status ExternalScheduler::Finalize(const ExtRow& row_in) {
   // Move the task on: compare-and-set from in-progress, so a person's move
   // wins; failures back to work, questions to a person (docs/protocol.md,
   // "Finishing a task is compare-and-set", "A question is not a failure").
-  std::string to;
-  if (row.status == "done") to = "review";  // external tools have no verify/integrate here: a person reviews
-  else if (row.status == "needs-input") to = "needs-help";
+  TaskStatus to = TaskStatus::kOpen;
+  if (row.status == "done") to = TaskStatus::kReview;  // external tools have no verify/integrate here: a person reviews
+  else if (row.status == "needs-input") to = TaskStatus::kNeedsHelp;
   else {
     PL_ASSIGN_OR_RETURN(int64_t failures, FailuresOf(row.task_id, nullptr));
-    to = failures >= o_.max_retries ? "needs-help" : "open";
+    to = failures >= o_.max_retries ? TaskStatus::kNeedsHelp : TaskStatus::kOpen;
   }
-  bool moved = tools_.Claim(row.task_id, "in-progress", to);
+  bool moved = tools_.Claim(row.task_id, TaskStatus::kInProgress, to);
   std::string text = "Pipeline scheduler: run=" + row.run_id + " domain=" + row.domain + " status=" + row.status +
                      " cost=" + std::to_string(cents) + "c";
   if (!row.error.empty()) text += " error=" + SingleLine(TruncateUtf8(row.error, 400));
   if (row.spend_form == "failed") text += " (fund-spend=failed)";
   tools_.Comment(row.task_id, text);
   if (!moved)
-    tools_.Comment(row.task_id, "Pipeline scheduler: task was no longer in-progress; left as it is (wanted " + to + ")");
+    tools_.Comment(row.task_id, std::string("Pipeline scheduler: task was no longer in-progress; left as it is (wanted ") +
+                                    TaskStatusName(to) + ")");
   PL_RETURN_IF_ERROR(SetState(row.run_id, "charged", "finished"));
-  Emit("harvest", row.task_id, row.run_id, row.status + " -> " + (moved ? to : "left as is"));
+  Emit("harvest", row.task_id, row.run_id, row.status + " -> " + (moved ? TaskStatusName(to) : "left as is"));
   return Status::Ok();
 }
 
@@ -226,7 +227,7 @@ Result<bool> ExternalScheduler::StartOne(const ExternalTask& t, const std::strin
     *skip = "no budget in " + domain + ": " + b.reason;
     return false;
   }
-  if (!tools_.Claim(t.id, "open", "in-progress")) {
+  if (!tools_.Claim(t.id, TaskStatus::kOpen, TaskStatus::kInProgress)) {
     *skip = "not claimable";
     return false;
   }
@@ -259,7 +260,7 @@ Result<bool> ExternalScheduler::StartOne(const ExternalTask& t, const std::strin
       return s.Run();
     });
   if (!written.ok()) {
-    if (tools_.Claim(t.id, "in-progress", "open"))
+    if (tools_.Claim(t.id, TaskStatus::kInProgress, TaskStatus::kOpen))
       tools_.Comment(t.id, "Pipeline scheduler: could not prepare the run: " + SingleLine(written.message()));
     *skip = "could not prepare the run: " + written.message();
     return false;
@@ -271,7 +272,7 @@ Result<bool> ExternalScheduler::StartOne(const ExternalTask& t, const std::strin
     AgentStatusAnswer a = tools_.AgentStatus(run_id);
     if (a.state == AgentState::kUnknown) {
       PL_RETURN_IF_ERROR(SetState(run_id, "intent", "start-failed", ", error = ?5", {ran.message()}));
-      if (tools_.Claim(t.id, "in-progress", "open"))
+      if (tools_.Claim(t.id, TaskStatus::kInProgress, TaskStatus::kOpen))
         tools_.Comment(t.id, "Pipeline scheduler: failed to spawn agentd run: " + SingleLine(ran.message()));
       *skip = "agentd run failed: " + ran.message();
       return false;

@@ -26,8 +26,8 @@ Result<ReadyParse> ExternalTools::Ready() {
   return ParseReadyTasks(r.out);
 }
 
-bool ExternalTools::Claim(const std::string& id, const std::string& from, const std::string& to) {
-  auto r = Call(o_.task_cmd, {"claim", id, from, to, "--json"});
+bool ExternalTools::Claim(const std::string& id, TaskStatus from, TaskStatus to) {
+  auto r = Call(o_.task_cmd, {"claim", id, TaskStatusName(from), TaskStatusName(to), "--json"});
   return r.ok() && r->ok();
 }
 

@@ -13,6 +13,7 @@
 #include "proc/process.h"
 #include "external/parse.h"
 #include "sched/scheduler_options.h"
+#include "tasks/task.h"
 
 namespace pipeline {
 
@@ -24,7 +25,7 @@ class ExternalTools {
   Result<CommandResult> Call(const std::string& program, const std::vector<std::string>& args);
 
   Result<ReadyParse> Ready();
-  bool Claim(const std::string& id, const std::string& from, const std::string& to);
+  bool Claim(const std::string& id, TaskStatus from, TaskStatus to);
   // `task show` re-encoded compactly with sorted keys, or nullopt.
   std::optional<std::string> Show(const std::string& id);
   bool Comment(const std::string& id, const std::string& text);

@@ -36,21 +36,6 @@ bool Restartable(const RunRecord& run) {
   return run.error && (*run.error == "never started" || *run.error == "monitor died");
 }
 
-struct TaskRow {
-  std::string status;
-  int64_t retries = 0, patchset = 0;
-};
-
-Result<std::optional<TaskRow>> LoadTaskRow(Db& db, const std::string& id) {
-  Stmt& s = db.Cached("SELECT status, retries, patchset FROM tasks WHERE id = ?");
-  s.BindAll(id);
-  PL_ASSIGN_OR_RETURN(bool row, s.Step());
-  std::optional<TaskRow> out;
-  if (row) out = TaskRow{s.Text(0), s.Int(1), s.Int(2)};
-  s.Reset();
-  return out;
-}
-
 }  // namespace
 
 Status Scheduler::Harvest(StepResult* r) {
@@ -128,7 +113,7 @@ void Scheduler::LaunchVerify(const std::string& run_id, const std::string& task_
 Status Scheduler::HarvestDev(const RunRecord& run, StepResult*) {
   const std::string& task_id = *run.task_id;
   std::string domain = run.domain.value_or("");
-  PL_ASSIGN_OR_RETURN(auto task, LoadTaskRow(db_, task_id));
+  PL_ASSIGN_OR_RETURN(auto task, TaskCountersOf(db_, task_id));
   DevRunFacts f;
   f.status = run.status;
   f.never_started = Restartable(run) && !run.started_at;
@@ -169,11 +154,11 @@ Status Scheduler::HarvestDev(const RunRecord& run, StepResult*) {
     if (!task) return AddEvent(db_, now, task_id, run.run_id, "harvest", "task no longer exists");
     PL_RETURN_IF_ERROR(Comment(task_id, RunComment(run)));
     PL_ASSIGN_OR_RETURN(auto status, TaskStatusOf(db_, task_id));
-    if (status != std::optional<std::string>("in-progress")) {
+    if (status != TaskStatus::kInProgress) {
       left = true;
-      PL_RETURN_IF_ERROR(Comment(task_id, "Pipeline scheduler: task was moved to " + status.value_or("?") +
+      PL_RETURN_IF_ERROR(Comment(task_id, "Pipeline scheduler: task was moved to " + TaskStatusText(status, "?") +
                                               " while run " + run.run_id + " was out; leaving it there"));
-      return AddEvent(db_, now, task_id, run.run_id, "left", "task is " + status.value_or("?"));
+      return AddEvent(db_, now, task_id, run.run_id, "left", "task is " + TaskStatusText(status, "?"));
     }
     switch (d.next) {
       case NextStep::kVerify: {
@@ -182,11 +167,11 @@ Status Scheduler::HarvestDev(const RunRecord& run, StepResult*) {
         break;
       }
       case NextStep::kReview:
-        PL_RETURN_IF_ERROR(MoveTask(db_, task_id, "in-progress", "review", now).status());
+        PL_RETURN_IF_ERROR(MoveTask(db_, task_id, TaskStatus::kInProgress, TaskStatus::kReview, now).status());
         PL_RETURN_IF_ERROR(Comment(task_id, "Pipeline: run " + run.run_id + " finished, ready for review"));
         break;
       case NextStep::kRetryUncounted:
-        PL_RETURN_IF_ERROR(MoveTask(db_, task_id, "in-progress", "open", now).status());
+        PL_RETURN_IF_ERROR(MoveTask(db_, task_id, TaskStatus::kInProgress, TaskStatus::kOpen, now).status());
         PL_RETURN_IF_ERROR(Comment(task_id, "Pipeline scheduler: run " + run.run_id +
                                                 " never started; re-opening without counting a retry"));
         break;
@@ -207,12 +192,12 @@ Status Scheduler::ApplyFailure(const std::string& task_id, const Decision& d, co
   Micros now = clock_.Now();
   PL_RETURN_IF_ERROR(AddEvent(db_, now, task_id, run_id, "failure", std::string(NextStepName(d.next)) + ": " + d.reason));
   if (d.next == NextStep::kNeedsHelp) {
-    PL_ASSIGN_OR_RETURN(bool moved, MoveTaskForRetry(db_, task_id, "in-progress", "needs-help", d.retries, 0, now));
+    PL_ASSIGN_OR_RETURN(bool moved, MoveTaskForRetry(db_, task_id, TaskStatus::kInProgress, TaskStatus::kNeedsHelp, d.retries, 0, now));
     if (moved) PL_RETURN_IF_ERROR(Comment(task_id, "Pipeline: " + d.reason + " (run=" + run_id + "); needs help"));
     return Status::Ok();
   }
   PL_ASSIGN_OR_RETURN(bool moved,
-                      MoveTaskForRetry(db_, task_id, "in-progress", "open", d.retries, d.not_before, now));
+                      MoveTaskForRetry(db_, task_id, TaskStatus::kInProgress, TaskStatus::kOpen, d.retries, d.not_before, now));
   if (moved) {
     if (d.not_before > now) NoteWake(d.not_before);
     PL_RETURN_IF_ERROR(Comment(task_id, "Pipeline: " + d.reason + " (run=" + run_id + ")"));
@@ -222,30 +207,21 @@ Status Scheduler::ApplyFailure(const std::string& task_id, const Decision& d, co
 
 Status Scheduler::Promote(const std::string& task_id, const std::string& how) {
   Micros now = clock_.Now();
-  std::string to = options_.review_required ? "review" : "verified";
-  PL_ASSIGN_OR_RETURN(bool moved, MoveTask(db_, task_id, "in-progress", to, now));
+  TaskStatus to = options_.review_required ? TaskStatus::kReview : TaskStatus::kVerified;
+  PL_ASSIGN_OR_RETURN(bool moved, MoveTask(db_, task_id, TaskStatus::kInProgress, to, now));
   if (!moved) return Status::Ok();
-  std::string text = how == "skipped" ? "Pipeline: verification skipped (no verify command configured), promoting to " + to
-                                      : "Pipeline: build verification passed, promoting to " + to;
+  std::string text = how == "skipped" ? std::string("Pipeline: verification skipped (no verify command configured), promoting to ") + TaskStatusName(to)
+                                      : std::string("Pipeline: build verification passed, promoting to ") + TaskStatusName(to);
   return Comment(task_id, text);
 }
 
-Status Scheduler::Reject(const std::string& task_id, const std::string& from, const std::string& feedback,
+Status Scheduler::Reject(const std::string& task_id, TaskStatus from, const std::string& feedback,
                          const std::string& comment) {
   Micros now = clock_.Now();
-  PL_ASSIGN_OR_RETURN(bool moved, RejectPatchset(db_, task_id, from, feedback, now));
-  if (!moved) return Status::Ok();
-  PL_RETURN_IF_ERROR(Comment(task_id, comment));
-  Stmt& s = db_.Cached("SELECT patchset FROM tasks WHERE id = ?");
-  s.BindAll(task_id);
-  PL_ASSIGN_OR_RETURN(bool row, s.Step());
-  int64_t patchset = row ? s.Int(0) : 0;
-  s.Reset();
-  if (patchset < options_.max_patchsets) return Status::Ok();
-  PL_RETURN_IF_ERROR(MoveTask(db_, task_id, "open", "needs-help", now).status());
-  PL_RETURN_IF_ERROR(AddEvent(db_, now, task_id, std::nullopt, "failure", "patchset limit reached"));
-  return Comment(task_id, "Pipeline: " + std::to_string(patchset) + " patchsets were rejected (limit " +
-                              std::to_string(options_.max_patchsets) + "); needs help");
+  PL_ASSIGN_OR_RETURN(RejectOutcome out,
+                      RejectPatchset(db_, task_id, from, {feedback, comment, "system", options_.max_patchsets}, now));
+  if (!out.needs_help) return Status::Ok();
+  return AddEvent(db_, now, task_id, std::nullopt, "failure", "patchset limit reached");
 }
 
 Status Scheduler::HarvestVerify(const RunRecord& run, StepResult*) {
@@ -266,10 +242,10 @@ Status Scheduler::HarvestVerify(const RunRecord& run, StepResult*) {
     PL_ASSIGN_OR_RETURN(bool mine, MarkHarvested(db_, run.run_id, now));
     if (!mine) return Status::Ok();
     PL_ASSIGN_OR_RETURN(auto status, TaskStatusOf(db_, task_id));
-    if (status != std::optional<std::string>("in-progress")) {
-      if (status) PL_RETURN_IF_ERROR(Comment(task_id, "Pipeline scheduler: task was moved to " + *status +
+    if (status != TaskStatus::kInProgress) {
+      if (status) PL_RETURN_IF_ERROR(Comment(task_id, "Pipeline scheduler: task was moved to " + TaskStatusText(status, "?") +
                                                           " during verification; leaving it there"));
-      return AddEvent(db_, now, task_id, run.run_id, "left", "task is " + status.value_or("gone"));
+      return AddEvent(db_, now, task_id, run.run_id, "left", "task is " + TaskStatusText(status, "gone"));
     }
     if (restart) {
       PL_ASSIGN_OR_RETURN(again, RecordVerifyRun(task_id, domain, run.patchset));
@@ -283,7 +259,7 @@ Status Scheduler::HarvestVerify(const RunRecord& run, StepResult*) {
     std::string why = std::string("verification ") + RunStatusName(run.status) +
                       (run.error ? ": " + SingleLine(TruncateUtf8(*run.error, 200)) : "");
     std::string feedback = why + "\n" + tail;
-    PL_RETURN_IF_ERROR(Reject(task_id, "in-progress", feedback,
+    PL_RETURN_IF_ERROR(Reject(task_id, TaskStatus::kInProgress, feedback,
                               "Pipeline: " + why + " (run=" + run.run_id + "), re-opening as a new patchset:\n" +
                                   TailUtf8(tail, 1000)));
     return AddEvent(db_, now, task_id, run.run_id, "failure", why);
@@ -304,7 +280,7 @@ Status Scheduler::ReopenAnswered(StepResult* r) {
     }
     PL_RETURN_IF_ERROR(db_.Write([&]() -> Status {
       Micros now = clock_.Now();
-      PL_ASSIGN_OR_RETURN(bool moved, MoveTaskForRetry(db_, id, "needs-help", "open", 0, 0, now));
+      PL_ASSIGN_OR_RETURN(bool moved, MoveTaskForRetry(db_, id, TaskStatus::kNeedsHelp, TaskStatus::kOpen, 0, 0, now));
       if (!moved) return Status::Ok();
       ++r->reopened;
       PL_RETURN_IF_ERROR(Comment(id, "Pipeline: human responded, re-opening for dev"));

@@ -102,13 +102,9 @@ Status Scheduler::FeedIntegration(StepResult* r) {
   }
   std::string run_id;
   PL_RETURN_IF_ERROR(db_.Write([&]() -> Status {
-    Stmt& s = db_.Cached("SELECT patchset FROM tasks WHERE id = ? AND status = 'verified'");
-    s.BindAll(id);
-    PL_ASSIGN_OR_RETURN(bool row, s.Step());
-    int64_t patchset = row ? s.Int(0) : 0;
-    s.Reset();
-    if (!row) return Status::Ok();
-    PL_ASSIGN_OR_RETURN(run_id, RecordIntegrateRun(id, patchset));
+    PL_ASSIGN_OR_RETURN(std::optional<int64_t> patchset, VerifiedPatchset(db_, id));
+    if (!patchset) return Status::Ok();
+    PL_ASSIGN_OR_RETURN(run_id, RecordIntegrateRun(id, *patchset));
     return Status::Ok();
   }));
   if (!run_id.empty()) LaunchRecorded(run_id, id, "", "integrate");
@@ -157,8 +153,8 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
     PL_ASSIGN_OR_RETURN(bool mine, MarkHarvested(db_, run.run_id, now));
     if (!mine) return Status::Ok();
     PL_ASSIGN_OR_RETURN(auto status, TaskStatusOf(db_, task_id));
-    if (status != std::optional<std::string>("verified")) {
-      summary = "task is " + status.value_or("gone") + "; left as is";
+    if (status != TaskStatus::kVerified) {
+      summary = "task is " + TaskStatusText(status, "gone") + "; left as is";
       return AddEvent(db_, now, task_id, run.run_id, "left", summary);
     }
     auto retry_later = [&](const std::string& kind, const std::string& why) -> Status {
@@ -171,7 +167,7 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
       std::string commit = line && (*line).contains("commit") && (*line)["commit"].is_string()
                                ? (*line)["commit"].get<std::string>()
                                : std::string("(already on ") + base_ + ")";
-      PL_RETURN_IF_ERROR(MoveTask(db_, task_id, "verified", "done", now).status());
+      PL_RETURN_IF_ERROR(MoveTask(db_, task_id, TaskStatus::kVerified, TaskStatus::kDone, now).status());
       PL_RETURN_IF_ERROR(Comment(task_id, "Pipeline: integrated into " + base_ + " at " + commit));
       remove_worktree = true;
       summary = "integrated at " + commit;
@@ -197,7 +193,7 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
                                : "";
         feedback = "The checks failed on the merge with " + base_ + ":\n" + TailUtf8(tail, 4000);
       }
-      PL_RETURN_IF_ERROR(Reject(task_id, "verified", feedback,
+      PL_RETURN_IF_ERROR(Reject(task_id, TaskStatus::kVerified, feedback,
                                 "Pipeline: integration " + outcome + ", re-opening as a new patchset:\n" +
                                     TailUtf8(feedback, 1000)));
       summary = "integration " + outcome;

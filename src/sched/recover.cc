@@ -36,25 +36,14 @@ Status Scheduler::Recover() {
     Emit("adopt", run.task_id, run.run_id, run.phase + " run still running");
   }
   // Claims without a run: the scheduler died between its transactions.
-  std::vector<std::string> orphans;
-  {
-    Stmt& s = db_.Cached(
-        "SELECT id FROM tasks t WHERE t.status = 'in-progress' AND NOT EXISTS "
-        "(SELECT 1 FROM runs r WHERE r.task_id = t.id AND r.harvested_at IS NULL)");
-    while (true) {
-      PL_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      orphans.push_back(s.Text(0));
-    }
-    s.Reset();
-  }
+  PL_ASSIGN_OR_RETURN(std::vector<std::string> orphans, InProgressWithoutRun(db_));
   for (const auto& id : orphans) {
     if (dry_) {
       Emit("would-reopen", id, std::nullopt, "in progress without a run");
       continue;
     }
     PL_RETURN_IF_ERROR(db_.Write([&]() -> Status {
-      PL_ASSIGN_OR_RETURN(bool moved, MoveTask(db_, id, "in-progress", "open", now));
+      PL_ASSIGN_OR_RETURN(bool moved, MoveTask(db_, id, TaskStatus::kInProgress, TaskStatus::kOpen, now));
       if (!moved) return Status::Ok();
       PL_RETURN_IF_ERROR(tasks_.AddComment(
           id, "Pipeline scheduler: recovered an in-progress task with no live run, re-opening", "system").status());
@@ -69,7 +58,7 @@ Status Scheduler::Recover() {
     std::vector<std::string> wts = listed.ok() ? *listed : std::vector<std::string>();
     for (const auto& id : wts) {
       PL_ASSIGN_OR_RETURN(auto status, TaskStatusOf(db_, id));
-      if (status && *status != "done") continue;
+      if (status && *status != TaskStatus::kDone) continue;
       if (dry_) {
         Emit("would-remove-worktree", id, std::nullopt, status ? "task is done" : "unknown task");
         continue;
@@ -80,7 +69,7 @@ Status Scheduler::Recover() {
       if (rm.ok())
         for (const auto& ref : *rm) kept += (kept.empty() ? "; kept its unintegrated commits as " : ", ") + ref;
       Emit(rm.ok() ? "recover" : "error", id, std::nullopt,
-           rm.ok() ? "removed the worktree of a " + std::string(status ? "done" : "unknown") + " task" + kept
+           rm.ok() ? "removed the worktree of a " + TaskStatusText(status, "unknown") + " task" + kept
                    : "removing a worktree: " + rm.message());
     }
   }

@@ -31,20 +31,17 @@ Result<Task> ApproveTask(Db& db, Clock& clock, const std::string& id, const std:
 }
 
 Result<Task> RejectTask(Db& db, Clock& clock, const std::string& id, const std::string& why,
-                        const std::string& author) {
+                        const std::string& author, int64_t max_patchsets) {
   PL_RETURN_IF_ERROR(ValidateAuthor(author));
   if (Trim(why).empty()) return InvalidArgument("a rejection needs a reason");
   PL_RETURN_IF_ERROR(ValidateText("reason", why));
   TaskStore store(db, clock);
   Task out;
   PL_RETURN_IF_ERROR(db.Write([&]() -> Status {
-    Stmt& up = db.Cached(
-        "UPDATE tasks SET status = 'open', patchset = patchset + 1, feedback = ?, retries = 0,"
-        " not_before = 0, updated_at = ? WHERE id = ? AND status = 'review'");
-    up.BindAll(why, static_cast<int64_t>(clock.Now()), id);
-    PL_RETURN_IF_ERROR(up.Run());
-    if (db.Changes() != 1) return NotInReview(store, id, "reject");
-    PL_RETURN_IF_ERROR(store.AddComment(id, "Rejected by " + author + ": " + why, author));
+    PL_ASSIGN_OR_RETURN(RejectOutcome rejected,
+                        RejectPatchset(db, id, TaskStatus::kReview,
+                                       {why, "Rejected by " + author + ": " + why, author, max_patchsets}, clock.Now()));
+    if (!rejected.moved) return NotInReview(store, id, "reject");
     PL_ASSIGN_OR_RETURN(out, store.Get(id));
     return Status::Ok();
   }));

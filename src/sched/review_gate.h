@@ -5,10 +5,12 @@
 // one transaction with their comment, so two reviewers cannot both win.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "store/db.h"
 #include "tasks/task.h"
+#include "tasks/task_transitions.h"
 #include "util/clock.h"
 #include "util/status.h"
 
@@ -20,9 +22,11 @@ namespace pipeline {
 Result<Task> ApproveTask(Db& db, Clock& clock, const std::string& id, const std::string& author = "human");
 
 // review -> open, patchset + 1, feedback = why, retries = 0, not_before = 0,
-// with the comment "Rejected by <author>: <why>". why must be non-empty
-// text. Refusals as for ApproveTask.
+// with the comment "Rejected by <author>: <why>"; at `max_patchsets`
+// rejected patchsets it goes to needs-help instead (RejectPatchset, the same
+// cap as the scheduler's rejections). why must be non-empty text. Refusals
+// as for ApproveTask.
 Result<Task> RejectTask(Db& db, Clock& clock, const std::string& id, const std::string& why,
-                        const std::string& author = "human");
+                        const std::string& author = "human", int64_t max_patchsets = kDefaultMaxPatchsets);
 
 }  // namespace pipeline

@@ -61,6 +61,45 @@ TEST_F(ReviewGateTest, RejectReopensAsANewPatchsetWithFeedback) {
   EXPECT_EQ(now.comments.back().text, "Rejected by agent:reviewer: the flag is not documented");
 }
 
+// The reviewer's "no" counts against the same cap as failed verifications:
+// the rejection that reaches max_patchsets sends the task to needs-help.
+TEST_F(ReviewGateTest, RejectAtThePatchsetCapNeedsHelp) {
+  MoveTo(TaskStatus::kReview);
+  auto first = RejectTask(*db_, clock_, id_, "no tests", "human", /*max_patchsets=*/2);
+  ASSERT_TRUE(first.ok()) << first.message();
+  EXPECT_EQ(first->status, TaskStatus::kOpen);
+  EXPECT_EQ(first->patchset, 1);
+
+  MoveTo(TaskStatus::kReview);
+  auto second = RejectTask(*db_, clock_, id_, "still no tests", "human", /*max_patchsets=*/2);
+  ASSERT_TRUE(second.ok()) << second.message();
+  EXPECT_EQ(second->status, TaskStatus::kNeedsHelp);
+  Task now = Now();
+  EXPECT_EQ(now.status, TaskStatus::kNeedsHelp);
+  EXPECT_EQ(now.patchset, 2);
+  EXPECT_EQ(now.retries, 0);
+  ASSERT_TRUE(now.feedback.has_value());
+  EXPECT_EQ(*now.feedback, "still no tests");
+  ASSERT_GE(now.comments.size(), 2u);
+  EXPECT_EQ(now.comments[now.comments.size() - 2].text, "Rejected by human: still no tests");
+  EXPECT_EQ(now.comments.back().text, "Pipeline: 2 patchsets were rejected (limit 2); needs help");
+  EXPECT_EQ(now.comments.back().author, "system");
+}
+
+TEST_F(ReviewGateTest, RejectBelowTheDefaultCapReopens) {
+  for (int i = 1; i < kDefaultMaxPatchsets; ++i) {
+    MoveTo(TaskStatus::kReview);
+    auto t = RejectTask(*db_, clock_, id_, "again");
+    ASSERT_TRUE(t.ok()) << t.message();
+    EXPECT_EQ(t->status, TaskStatus::kOpen) << "rejection " << i;
+  }
+  MoveTo(TaskStatus::kReview);
+  auto last = RejectTask(*db_, clock_, id_, "again");
+  ASSERT_TRUE(last.ok()) << last.message();
+  EXPECT_EQ(last->status, TaskStatus::kNeedsHelp);
+  EXPECT_EQ(last->patchset, kDefaultMaxPatchsets);
+}
+
 TEST_F(ReviewGateTest, RefusesTasksNotInReviewAndChangesNothing) {
   for (TaskStatus s : {TaskStatus::kOpen, TaskStatus::kInProgress, TaskStatus::kVerified, TaskStatus::kDone}) {
     MoveTo(s);

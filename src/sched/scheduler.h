@@ -124,7 +124,7 @@ class Scheduler {
   Status Promote(const std::string& task_id, const std::string& how);
   // A rejected patchset (verify or integration): back to open as a new
   // patchset with feedback, or needs-help past max_patchsets.
-  Status Reject(const std::string& task_id, const std::string& from, const std::string& feedback,
+  Status Reject(const std::string& task_id, TaskStatus from, const std::string& feedback,
                 const std::string& comment);
   // Whether the run added commits to the task branch (taking them there from
   // a branch of the agent's own); kRefused with the reason when they cannot be.

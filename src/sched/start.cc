@@ -202,15 +202,12 @@ Status Scheduler::FailStart(const std::string& run_id, const std::string& task_i
       return Comment(task_id, "Pipeline scheduler: could not start integration run " + run_id + ": " + why);
     }
     if (phase == "verify") {
-      PL_ASSIGN_OR_RETURN(bool moved, MoveTaskForRetry(db_, task_id, "in-progress", "needs-help", 0, 0, now));
+      PL_ASSIGN_OR_RETURN(bool moved, MoveTaskForRetry(db_, task_id, TaskStatus::kInProgress, TaskStatus::kNeedsHelp, 0, 0, now));
       if (moved) PL_RETURN_IF_ERROR(Comment(task_id, "Pipeline: verification could not start: " + why + "; needs help"));
       return Status::Ok();
     }
-    Stmt& q = db_.Cached("SELECT retries FROM tasks WHERE id = ?");
-    q.BindAll(task_id);
-    PL_ASSIGN_OR_RETURN(bool row, q.Step());
-    int64_t retries = row ? q.Int(0) : 0;
-    q.Reset();
+    PL_ASSIGN_OR_RETURN(auto task, TaskCountersOf(db_, task_id));
+    int64_t retries = task ? task->retries : 0;
     PL_ASSIGN_OR_RETURN(double cost, TaskCostCents(db_, task_id));
     Decision d = DecideFailure(options_, retries, cost, now, "could not start run " + run_id + ": " + why);
     return ApplyFailure(task_id, d, run_id);

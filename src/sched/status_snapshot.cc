@@ -8,6 +8,7 @@
 #include "ledger/ledger.h"
 #include "sched/scheduler_lock.h"
 #include "sched/waiting.h"
+#include "tasks/task_queries.h"
 #include "tasks/task_store.h"
 #include "util/text.h"
 
@@ -40,9 +41,8 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
   if (holder) j["scheduler"]["pid"] = *holder;
   Status st = db.Read([&]() -> Status {
     json counts = json::object();
-    for (const char* s : {"open", "in-progress", "needs-help", "review", "verified", "done"}) counts[s] = 0;
-    PL_ASSIGN_OR_RETURN(Stmt c, db.Prepare("SELECT status, COUNT(*) FROM tasks WHERE type = 'work' GROUP BY status"));
-    PL_RETURN_IF_ERROR(EachRow(c, [&](Stmt& s) { counts[s.Text(0)] = s.Int(1); }));
+    PL_ASSIGN_OR_RETURN(auto by_status, CountTasksByStatus(db, /*with_epics=*/false));
+    for (TaskStatus s : kAllTaskStatuses) counts[TaskStatusName(s)] = by_status[s];
     j["counts"] = counts;
 
     // Active runs (the seed's shape, plus ours).
@@ -52,12 +52,10 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
       std::optional<std::string> ns;
       std::string title;
       if (r.task_id) {
-        PL_ASSIGN_OR_RETURN(Stmt q, db.Prepare("SELECT namespace, title FROM tasks WHERE id = ?"));
-        q.BindAll(*r.task_id);
-        PL_ASSIGN_OR_RETURN(bool row, q.Step());
-        if (row) {
-          ns = q.OptText(0);
-          title = q.Text(1);
+        auto task = TaskStore(db, clock).Get(*r.task_id);
+        if (task.ok()) {
+          ns = task->ns;
+          title = task->title;
         }
       }
       Micros started = r.started_at.value_or(r.created_at);

@@ -8,9 +8,6 @@ namespace pipeline {
 
 namespace {
 
-constexpr TaskStatus kAllStatuses[] = {TaskStatus::kOpen,   TaskStatus::kInProgress, TaskStatus::kNeedsHelp,
-                                       TaskStatus::kReview, TaskStatus::kVerified,   TaskStatus::kDone};
-
 bool IsIdChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
          c == '-';
@@ -32,7 +29,7 @@ const char* TaskStatusName(TaskStatus s) {
 
 std::optional<TaskStatus> ParseTaskStatus(std::string_view s) {
   std::string n = NormalizeLabel(s);
-  for (TaskStatus st : kAllStatuses)
+  for (TaskStatus st : kAllTaskStatuses)
     if (n == NormalizeLabel(TaskStatusName(st))) return st;
   return std::nullopt;
 }

@@ -18,6 +18,9 @@
 namespace pipeline {
 
 enum class TaskStatus { kOpen, kInProgress, kNeedsHelp, kReview, kVerified, kDone };
+// Every status, in the order a task usually goes through them.
+inline constexpr TaskStatus kAllTaskStatuses[] = {TaskStatus::kOpen,   TaskStatus::kInProgress, TaskStatus::kNeedsHelp,
+                                                  TaskStatus::kReview, TaskStatus::kVerified,   TaskStatus::kDone};
 
 // "open", "in-progress", "needs-help", "review", "verified", "done".
 const char* TaskStatusName(TaskStatus s);

@@ -56,8 +56,18 @@ Status TaskStore::Touch(const std::string& id) {
 
 Status TaskStore::Rows(const std::string& where_and_order, const std::vector<std::string>& binds,
                        std::vector<Task>* out) {
+  return Rows(
+      where_and_order,
+      [&](Stmt& s) {
+        for (size_t i = 0; i < binds.size(); ++i) s.Bind(static_cast<int>(i + 1), binds[i]);
+      },
+      out);
+}
+
+Status TaskStore::Rows(const std::string& where_and_order, const std::function<void(Stmt&)>& bind,
+                       std::vector<Task>* out) {
   PL_ASSIGN_OR_RETURN(Stmt s, db_.Prepare(std::string(kColumns) + where_and_order));
-  for (size_t i = 0; i < binds.size(); ++i) s.Bind(static_cast<int>(i + 1), binds[i]);
+  bind(s);
   while (true) {
     PL_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;

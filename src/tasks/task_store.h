@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -37,6 +38,23 @@ struct TaskFilter {
   std::optional<std::string> parent;
 };
 
+// Which ready tasks to read (task_ready.cc). Ready means: an open work task
+// whose dependencies are all done (a dependency on a task that does not
+// exist blocks nothing). This is the one definition: `task ready`, the ready
+// counts of `status` and the scheduler's choice of what to start all read it
+// through TaskStore::Ready / ReadyTasks, with these filters on top.
+struct ReadyFilter {
+  // true: only tasks with a namespace (the scheduler's candidates); false:
+  // only tasks without one; unset: both.
+  std::optional<bool> with_namespace;
+  std::optional<Micros> due_by;  // only tasks whose back-off ended: not_before <= due_by
+  std::optional<std::string> parent, task_id;
+  std::vector<std::string> excluded_namespaces;
+  // Keyset pagination: only tasks strictly after (priority, seq).
+  std::optional<std::pair<int64_t, int64_t>> after;
+  size_t limit = 0;  // 0: all of them
+};
+
 class TaskStore {
  public:
   TaskStore(Db& db, Clock& clock);
@@ -47,6 +65,9 @@ class TaskStore {
   Result<std::vector<Task>> List(const TaskFilter& f);  // oldest first
   // Open work tasks whose dependencies are all done: P0 first, then oldest.
   Result<std::vector<Task>> Ready();
+  // The ready tasks the filter lets through, in the same order, with their
+  // dependencies but without tags and comments.
+  Result<std::vector<Task>> Ready(const ReadyFilter& f);
 
   Status SetStatus(const std::string& id, TaskStatus to);  // unconditional (protocol `update`)
   // Compare-and-set: moves id from `from` to `to`, else kRefused (kNotFound
@@ -74,9 +95,12 @@ class TaskStore {
   Status LoadComments(std::vector<Task>* tasks);
   // Of these distinct ids, those whose task exists and is not done (task_ready.cc).
   Result<std::vector<std::string>> NotDone(const std::vector<std::string>& ids);
+  // Drops the open tasks a dependency blocks; their deps must be loaded (task_ready.cc).
+  Status DropBlocked(std::vector<Task>* open);
   Result<std::vector<Task>> Query(const std::string& where_and_order, const std::vector<std::string>& binds);
   // The rows alone, without deps, tags and comments.
   Status Rows(const std::string& where_and_order, const std::vector<std::string>& binds, std::vector<Task>* out);
+  Status Rows(const std::string& where_and_order, const std::function<void(Stmt&)>& bind, std::vector<Task>* out);
   // A path dep -> ... -> id through existing dependencies, empty when none.
   Result<std::vector<std::string>> PathBetween(const std::string& from, const std::string& to);
   Status InsertTask(const Task& t);  // the row and its deps, tags, comments; assigns seq
@@ -84,5 +108,8 @@ class TaskStore {
   Db& db_;
   Clock& clock_;
 };
+
+// TaskStore(db, clock).Ready(f) for callers without a clock (reading needs none).
+Result<std::vector<Task>> ReadyTasks(Db& db, const ReadyFilter& f);
 
 }  // namespace pipeline
