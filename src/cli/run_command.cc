@@ -18,6 +18,7 @@
 #include "sched/scheduler_lock.h"
 #include "store/root.h"
 #include "sched/prompt.h"
+#include "tasks/task_queries.h"
 #include "util/clock.h"
 #include "util/files.h"
 #include "util/text.h"
@@ -186,7 +187,8 @@ int IdleSummary(Db& db, const SchedulerOptions& options, int64_t default_budget,
     auto row = st->Step();
     return row.ok() && *row ? st->Int(0) : 0;
   };
-  int64_t done = count("SELECT COUNT(*) FROM tasks WHERE status = 'done' AND type = 'work'", 0);
+  auto by_status = CountTasksByStatus(db, /*with_epics=*/false);
+  int64_t done = by_status.ok() ? (*by_status)[TaskStatus::kDone] : 0;
   int64_t failed = count("SELECT COUNT(*) FROM events WHERE kind IN ('failure', 'integrate-failed') AND run_id IS NOT NULL AND at >= ?", began);
   int help = 0, waits = 0;
   std::string first_wait;

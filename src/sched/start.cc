@@ -220,11 +220,8 @@ Result<std::optional<std::string>> Scheduler::RecordVerifyRun(const std::string&
                                                               int64_t patchset) {
   // The same check, substitutions and timeout the merge-queue worker uses
   // (config/verify.h), so {namespace} means the task's namespace here too.
-  Stmt& q = db_.Cached("SELECT namespace FROM tasks WHERE id = ?");
-  q.BindAll(task_id);
-  PL_ASSIGN_OR_RETURN(bool row, q.Step());
-  const std::string ns = row ? q.OptText(0).value_or("") : "";
-  q.Reset();
+  PL_ASSIGN_OR_RETURN(std::optional<std::string> task_ns, TaskNamespaceOf(db_, task_id));
+  const std::string ns = task_ns.value_or("");
   const std::optional<VerifyCommand> cmd = options_.verify.For(domain, ns);
   if (!cmd) return std::optional<std::string>();
   RunSpec spec;
