@@ -21,6 +21,7 @@ int DemoCommand(const Args& args);
 int ModelStubCommand(const Args& args);
 int IntegrateTaskCommand(const Args& args);  // and ReviewCommand: integrate_command.cc
 int ReviewCommand(const Args& args);
+int ServeCommand(const Args& args);  // serve_command.cc: runs pipeline-serve
 
 struct CommandInfo {
   const char* name;

@@ -22,6 +22,7 @@ const std::vector<CommandInfo>& AllCommands() {
       {"model-stub", "A scripted model server for offline agent runs", ModelStubCommand},
       {"integrate-task", "Integrate one task's branch into the base (merge-queue worker)", IntegrateTaskCommand},
       {"review", "Approve or reject work waiting in review", ReviewCommand},
+      {"serve", "The dashboard and JSON API of the store, in a browser", ServeCommand},
   };
   return kCommands;
 }
