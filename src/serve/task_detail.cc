@@ -1,5 +1,6 @@
 // GET /api/tasks/{id}: one task with everything a reviewer needs on one page.
 #include <algorithm>
+#include <vector>
 
 #include "agent/run_store.h"
 #include "git/paths.h"
@@ -66,7 +67,7 @@ Result<json> TaskDetailView(Db& db, const ServeContext& ctx, const std::string& 
       j["backoff_s"] = static_cast<double>(t.not_before - SystemClock().Now()) / 1e6;
 
     // The timeline: comments and the scheduler's events, by time.
-    json timeline = json::array();
+    std::vector<json> timeline;
     std::optional<std::string> question;
     for (const Comment& c : t.comments) {
       timeline.push_back({{"at_us", c.created_at}, {"at", FormatIso8601(c.created_at)}, {"kind", "comment"},
@@ -86,7 +87,7 @@ Result<json> TaskDetailView(Db& db, const ServeContext& ctx, const std::string& 
     }
     std::stable_sort(timeline.begin(), timeline.end(),
                      [](const json& a, const json& b) { return a["at_us"].get<int64_t>() < b["at_us"].get<int64_t>(); });
-    j["timeline"] = timeline;
+    j["timeline"] = std::move(timeline);
     j["question"] = t.status == TaskStatus::kNeedsHelp && question ? json(*question) : json(nullptr);
 
     json runs = json::array();

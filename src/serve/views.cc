@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <map>
+
 #include "agent/run_store.h"
 #include "ledger/ledger.h"
 #include "sched/status_snapshot.h"
