@@ -30,7 +30,7 @@ class ServeApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     testing::InitGitRepo(dir_.path());
-    auto r = RunPipeline({"init"}, dir_.path(), {{"PIPELINE_ROOT", ""}});
+    auto r = RunPipeline({"init"}, dir_.path());
     ASSERT_TRUE(r.ok()) << r.err;
     root_ = dir_ / ".pipeline";
     ASSERT_TRUE(Cli({"task", "create", "First task", "--namespace", "web", "--description", "Do it"}).ok());
@@ -399,11 +399,7 @@ TEST_F(ServeApiTest, EventsReportAChangeMadeWithTheCli) {
 
 TEST_F(ServeApiTest, NotifiesOncePerTransitionAndNotAgainAfterARestart) {
   const std::string out = dir_ / "notified.jsonl";
-  {
-    std::string cfg = ReadFile(root_ + "/config.toml").value_or("");
-    cfg += "\n[notify]\ncommand = [\"tee\", \"-a\", \"" + out + "\"]\n";
-    testing::WriteTextFile(root_ + "/config.toml", cfg);
-  }
+  testing::WriteTextFile(root_ + "/config.toml", "[notify]\ncommand = [\"tee\", \"-a\", \"" + out + "\"]\n");
   ASSERT_TRUE(Cli({"task", "create", "Second", "--namespace", "web"}).ok());
   // What the scheduler does when a run ends in a question: the move and its
   // event in one transaction.
