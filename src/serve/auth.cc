@@ -1,5 +1,6 @@
 #include "serve/auth.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -14,7 +15,10 @@
 namespace pipeline::serve {
 
 bool IsLoopbackAddress(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || StartsWith(host, "127.");
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  // 127.0.0.0/8 as an address, not a name that merely starts with "127.".
+  struct in_addr a {};
+  return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 bool SameSecret(const std::string& a, const std::string& b) {
