@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   client.set_keep_alive(true);
   const std::string mid = "t-" + std::to_string(tasks / 2);
   printf("%-28s %10s %10s %10s\n", "GET (keep-alive)", "p50 ms", "p99 ms", "bytes");
-  for (std::string path : {"/api/tasks", "/api/status", "/api/tasks/" + mid, "/api/queue?limit=100",
+  for (const std::string& path : std::vector<std::string>{"/api/tasks", "/api/status", "/api/tasks/" + mid, "/api/queue?limit=100",
                            "/api/budgets", "/metrics"}) {
     std::vector<double> ms;
     size_t bytes = 0;

@@ -20,6 +20,7 @@ namespace pipeline {
 namespace {
 
 using nlohmann::json;
+using testing::FileText;
 using testing::ParseJson;
 using testing::RunPipeline;
 using testing::ServeProcess;
@@ -322,7 +323,7 @@ TEST_F(ServeApiTest, BeyondLoopbackEveryRequestNeedsTheToken) {
   struct stat st {};
   ASSERT_EQ(stat((root_ + "/serve-token").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  std::string token = Trim(ReadFile(root_ + "/serve-token").value_or(""));
+  std::string token = Trim(FileText(root_ + "/serve-token"));
   ASSERT_GE(token.size(), 32u);
   auto c = server_.Client();
   const std::string before = Export();
@@ -415,7 +416,7 @@ TEST_F(ServeApiTest, NotifiesOncePerTransitionAndNotAgainAfterARestart) {
   };
   auto lines = [&] {
     std::vector<json> v;
-    for (const auto& l : Split(ReadFile(out).value_or(""), '\n'))
+    for (const auto& l : Split(FileText(out), '\n'))
       if (!Trim(l).empty()) v.push_back(ParseJson(l));
     return v;
   };

@@ -22,6 +22,12 @@
 
 namespace pipeline::testing {
 
+// The file's text, or "" when it cannot be read.
+inline std::string FileText(const std::string& path) {
+  auto r = ReadFile(path);
+  return r.ok() ? *r : std::string();
+}
+
 // `pipeline serve` as a child process, stopped (SIGTERM) when this goes away.
 class ServeProcess {
  public:
@@ -59,7 +65,7 @@ class ServeProcess {
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
-        return "pipeline serve exited: " + ReadFile(log_).value_or("");
+        return "pipeline serve exited: " + FileText(log_);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -75,7 +81,7 @@ class ServeProcess {
 
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string log() const { return ReadFile(log_).value_or(""); }
+  std::string log() const { return FileText(log_); }
   httplib::Client Client() const {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(30, 0);
