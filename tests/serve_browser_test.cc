@@ -60,7 +60,8 @@ json Drive(const std::string& scenario, const std::string& url, const std::strin
 
 std::string Config(const std::string& agent_argv_toml) {
   return "[fund]\ndefault_budget_cents = 100000\n"
-         "[scheduler]\nbackoff_base_s = 0\nreserve_cents = 10\nafter_run = \"review\"\n"
+         "[scheduler]\nbackoff_base_s = 0\nreserve_cents = 10\n"
+         "[verify]\ncommand = [\"true\"]\n[review]\nrequired = true\n"
          "[agent]\nprofile = \"t\"\n" +
          agent_argv_toml;
 }
