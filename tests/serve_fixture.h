@@ -85,6 +85,7 @@ class ServeProcess {
   httplib::Client Client() const {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(30, 0);
+    c.set_tcp_nodelay(true);
     return c;
   }
 

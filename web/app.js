@@ -107,7 +107,9 @@ async function boardPage() {
   html += '<h2>Needs attention (' + attention.length + ')</h2>';
   if (!attention.length) html += '<p class="muted">Nothing waits for a person.</p>';
   html += '<div class="attention">';
-  for (const t of attention) {
+  // The first cards in full; the rest are in the columns below.
+  const kMaxCards = 200;
+  for (const t of attention.slice(0, kMaxCards)) {
     html += '<div class="card ' + esc(t.status) + '" data-task="' + esc(t.id) + '"><div class="row">' +
       '<a href="#/task/' + enc(t.id) + '"><b>' + esc(t.id) + '</b></a> <span class="tag ' + esc(t.status) + '">' +
       esc(t.status) + '</span></div><div>' + esc(t.title) + '</div>';
@@ -118,6 +120,8 @@ async function boardPage() {
     html += '</div>';
   }
   html += '</div>';
+  if (attention.length > kMaxCards)
+    html += '<p class="muted">' + (attention.length - kMaxCards) + ' more in the needs-help and review columns.</p>';
 
   html += '<h2>All tasks</h2><div class="columns">';
   for (const s of STATES) {

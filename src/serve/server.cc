@@ -74,6 +74,9 @@ Status Server::Start() {
   int threads = opts_.threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   http_->set_payload_max_length(4 << 20);
+  // The library writes headers and body separately: without this, Nagle holds
+  // the body of every keep-alive answer behind the client's delayed ACK (40 ms).
+  http_->set_tcp_nodelay(true);
   Route();
   if (opts_.port == 0) {
     port_ = http_->bind_to_any_port(opts_.host);

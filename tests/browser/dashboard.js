@@ -140,7 +140,7 @@ const scenarios = {
       const title = 'bench change ' + i + ' ' + Math.random().toString(36).slice(2);
       const start = Date.now();
       execFileSync(pipelineBin, ['task', 'create', title, '--namespace', 'bench'], { cwd: repoDir });
-      await until(page, 'the new task', t => document.body.innerText.includes(t), title, 60000);
+      await until(page, 'the new task', t => document.body.textContent.includes(t), title, 60000);
       latencies.push(Date.now() - start);
     }
     await page.screenshot({ path: screenshot });
