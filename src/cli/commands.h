@@ -25,6 +25,7 @@ int IntegrateTaskCommand(const Args& args);  // and ReviewCommand: integrate_com
 int ReviewCommand(const Args& args);
 int ArchiveCommand(const Args& args);  // and GcCommand: gc_command.cc
 int GcCommand(const Args& args);
+int ServeCommand(const Args& args);  // serve_command.cc: runs pipeline-serve
 
 // Subcommands of review, also reachable as `task approve|reject`.
 int ReviewApproveCommand(const Args& args);

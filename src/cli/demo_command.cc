@@ -54,6 +54,7 @@ int DemoRunCommand(const Args& args) {
   app.add_option("--timeout", o.timeout_s, "Stop after this many seconds")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_flag("--serve", o.serve, "Serve the dashboard (pipeline serve) while the demo runs; keeps the directory");
   if (auto rc = ParseArgs(app, args)) return *rc;
   o.watch = !no_watch;
   return demo::RunDemo(o);

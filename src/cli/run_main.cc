@@ -31,6 +31,7 @@ const CommandGroup& TopLevel() {
           {"review", "Approve or reject work waiting in review", ReviewCommand},
           {"archive", "List commits kept from removed task branches", ArchiveCommand},
           {"gc", "Remove kept commits (see `archive list`)", GcCommand},
+          {"serve", "The dashboard and JSON API of the store, in a browser", ServeCommand},
       },
   };
   return kTop;

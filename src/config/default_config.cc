@@ -36,6 +36,12 @@ const char* DefaultConfigText() {
 # timeout_s = 1800
 # max_iter = 80
 # log_cap_bytes = 8388608 # per stream; the middle of a larger log is dropped
+
+[notify]
+# Run by `pipeline serve` once per task that moves into needs-help or review,
+# and once per failure, with a JSON document on stdin (event, task_id, title,
+# reason, question, link). An argv, never a shell string. Unset: no notifications.
+# command = ["notify-send-json"]
 )toml";
 }
 

@@ -16,6 +16,7 @@
 #include "ledger/ledger.h"
 #include "demo/backlog.h"
 #include "demo/claude.h"
+#include "demo/dashboard.h"
 #include "demo/project.h"
 #include "demo/scenario.h"
 #include "demo/summary.h"
@@ -326,6 +327,13 @@ int RunDemo(const DemoOptions& opts) {
   if (!options.ok()) return fail(options.message());
   options->until_idle = true;
 
+  DashboardChild dashboard;
+  if (opts.serve) {
+    auto started = StartDashboard(self, paths);
+    if (!started.ok()) return fail(started.message());
+    dashboard = *started;
+    fmt::print(out, "dashboard: {}\n\n", dashboard.url);
+  }
   bool live = opts.watch && isatty(fileno(out));
   ProgressView view(out, live);
   SchedulerEnv env;
@@ -397,13 +405,15 @@ int RunDemo(const DemoOptions& opts) {
   }
   bool ok = error.empty() && (*summary)["all_done"].get<bool>();
   if (!error.empty()) Log("demo: {}", error);
-  if (temporary && !opts.keep && ok) {
+  StopDashboard(&dashboard);
+  if (temporary && !opts.keep && !opts.serve && ok) {
     db->reset();
     (void)RemoveAll(*dir);
     fmt::print(out, "\nRemoved {} (run with --keep or --dir DIR to look around).\n", *dir);
   } else {
     fmt::print(out, "\nThe project and its store are in {}; try:\n  cd {} && {} status\n", *dir, *dir, self);
   }
+  if (opts.serve) fmt::print(out, "\nOpen the dashboard again:\n  cd {} && {} serve   # then browse http://127.0.0.1:8765/\n", *dir, self);
   if (!ok) fmt::print(out, "\nNot every task reached done: see the table above and `pipeline status`.\n");
   fflush(out);
   return ok ? 0 : 1;

@@ -22,6 +22,7 @@ struct DemoOptions {
   std::string json_summary;    // write the summary JSON here when set
   std::string self_exe;        // this binary (empty: /proc/self/exe)
   int64_t timeout_s = 300;     // give up (and say so) after this long
+  bool serve = false;          // the dashboard (`pipeline serve`) while it runs; keeps the directory
 };
 
 // The config file the demo writes. agent_section: the [agent] and profile

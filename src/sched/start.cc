@@ -8,6 +8,7 @@
 #include "git/paths.h"
 #include "sched/prompt.h"
 #include "sched/scheduler.h"
+#include "tasks/domain_pause.h"
 #include "util/files.h"
 #include "util/text.h"
 
@@ -25,6 +26,9 @@ Status Scheduler::StartCandidates(StepResult* r) {
   // Simulated counts under dry-run, so the plan respects the limits.
   std::map<std::string, int> planned;
   std::set<std::string> excluded_domains = budget_refused_;
+  // Domains a person paused (the dashboard's pause): nothing new starts there.
+  PL_ASSIGN_OR_RETURN(auto paused, PausedDomains(db_));
+  excluded_domains.insert(paused.begin(), paused.end());
   auto domain_full = [&](const std::string& d) {
     return DevActive(d) + planned[d] >= options_.MaxActiveFor(d);
   };

@@ -257,6 +257,16 @@ DROP INDEX IF EXISTS holds_by_domain_cents;
 DROP INDEX IF EXISTS ledger_by_domain_cents;
 CREATE INDEX tasks_id_status ON tasks (id, status);
 )sql",
+      // v6: a person can pause a domain (from the dashboard): the scheduler
+      // starts no new dev run there until it is resumed. A row is a pause;
+      // resuming deletes it.
+      R"sql(
+CREATE TABLE domain_pauses (
+  domain    TEXT PRIMARY KEY,
+  paused_at INTEGER NOT NULL,
+  paused_by TEXT NOT NULL
+);
+)sql",
   };
   return kMigrations;
 }

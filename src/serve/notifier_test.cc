@@ -1,0 +1,69 @@
+#include "serve/notifier.h"
+
+#include <gtest/gtest.h>
+
+#include "sched/sched_sql.h"
+#include "store/schema.h"
+#include "tasks/task_store.h"
+
+namespace pipeline::serve {
+namespace {
+
+class NotifierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = Db::Open(":memory:", true);
+    ASSERT_TRUE(db.ok()) << db.message();
+    db_ = std::move(db).value();
+    ASSERT_TRUE(Migrate(*db_).ok());
+    for (const char* title : {"one", "two"}) {
+      NewTask n;
+      n.title = title;
+      ASSERT_TRUE(TaskStore(*db_, clock_).Create(n).ok());
+    }
+  }
+  void Event(const std::string& id, TaskStatus to, const std::string& kind, const std::string& detail) {
+    ASSERT_TRUE(TaskStore(*db_, clock_).SetStatus(id, to).ok());
+    ASSERT_TRUE(AddEvent(*db_, clock_.Now(), id, std::nullopt, kind, detail).ok());
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<Db> db_;
+};
+
+TEST_F(NotifierTest, TransitionsIntoNeedsHelpReviewAndFailures) {
+  auto mark = LoadNotifyMark(*db_);
+  ASSERT_TRUE(mark.ok());
+  EXPECT_EQ(*mark, 0);
+  ASSERT_TRUE(TaskStore(*db_, clock_).AddComment("t-1", "Which one?", "agent:dev").ok());
+  Event("t-1", TaskStatus::kNeedsHelp, "failure", "needs-help: the agent asked a question");
+  Event("t-2", TaskStatus::kReview, "harvest", "dev run done");
+  Event("t-2", TaskStatus::kOpen, "start", "domain=x");  // not a notification
+  Event("t-2", TaskStatus::kOpen, "failure", "retry: exit 1");
+  auto b = CollectNotifications(*db_, *mark, "http://h/");
+  ASSERT_TRUE(b.ok()) << b.message();
+  ASSERT_EQ(b->notifications.size(), 2u);
+  EXPECT_EQ(b->notifications[0]["event"], "needs-help");
+  EXPECT_EQ(b->notifications[0]["question"], "Which one?");
+  EXPECT_EQ(b->notifications[0]["link"], "http://h/#/task/t-1");
+  // t-2 is open now: the harvest into review is no longer a review to do,
+  // and its failure is.
+  EXPECT_EQ(b->notifications[1]["event"], "failed");
+  EXPECT_EQ(b->next_mark, 4);
+}
+
+TEST_F(NotifierTest, TheMarkPersistsAndMovesOnlyFromWhereItWas) {
+  Event("t-1", TaskStatus::kNeedsHelp, "failure", "needs-help: x");
+  // A first start begins at the newest event: history is not sent.
+  auto mark = LoadNotifyMark(*db_);
+  ASSERT_TRUE(mark.ok());
+  EXPECT_EQ(*mark, 1);
+  EXPECT_TRUE(CollectNotifications(*db_, *mark, "")->notifications.empty());
+  Event("t-2", TaskStatus::kNeedsHelp, "failure", "needs-help: y");
+  EXPECT_TRUE(*AdvanceNotifyMark(*db_, 1, 2));
+  EXPECT_FALSE(*AdvanceNotifyMark(*db_, 1, 2));  // a second server lost the race
+  EXPECT_EQ(*LoadNotifyMark(*db_), 2);
+}
+
+}  // namespace
+}  // namespace pipeline::serve

@@ -1,0 +1,171 @@
+// Drives the dashboard in the system's Chromium (puppeteer-core from
+// tools/node_modules, installed by scripts/install-browser-driver.sh).
+//
+//   node dashboard.js SCENARIO URL SCREENSHOT [ARGS...]
+//
+// Prints one JSON line with what it saw and exits 0, or prints the reason
+// and exits 1. The calling gtest (tests/serve_browser_test.cc) prepares the
+// store and checks what the page did to it.
+'use strict';
+
+const path = require('path');
+const fs = require('fs');
+const { execFileSync } = require('child_process');
+
+const root = path.resolve(__dirname, '..', '..');
+const puppeteer = require(path.join(root, 'tools', 'node_modules', 'puppeteer-core'));
+
+const [scenario, url, screenshot, ...args] = process.argv.slice(2);
+const browserPath = process.env.PIPELINE_CHROMIUM || '/usr/bin/chromium';
+
+function fail(message) {
+  console.error('dashboard.js ' + scenario + ': ' + message);
+  process.exit(1);
+}
+
+// Waits until fn() (in the page) is truthy; fails with `what` after timeout.
+async function until(page, what, fn, arg, timeout = 20000) {
+  try {
+    await page.waitForFunction(fn, { timeout, polling: 'mutation' }, ...(Array.isArray(arg) ? arg : [arg]));
+  } catch (e) {
+    const text = await page.evaluate(() => document.body.innerText.slice(0, 2000)).catch(() => '');
+    fail('timed out waiting for ' + what + '\n--- page text ---\n' + text);
+  }
+}
+
+const pageText = page => page.evaluate(() => document.body.innerText);
+
+const scenarios = {
+  // The board shows the needs-attention task and its question first.
+  async board(page) {
+    const [taskId, question] = args;
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    await until(page, 'the needs-attention card', (id, q) => {
+      const card = document.querySelector('.attention .card.needs-help[data-task="' + id + '"]');
+      return card && card.innerText.includes(q);
+    }, [taskId, question]);
+    const ok = await page.evaluate((id, q) => {
+      const card = document.querySelector('.attention .card[data-task="' + id + '"]');
+      return !!card && card.innerText.includes(q);
+    }, taskId, question);
+    if (!ok) fail('the card of ' + taskId + ' does not show the question ' + JSON.stringify(question));
+    await page.screenshot({ path: screenshot, fullPage: true });
+    return { card: true };
+  },
+
+  // Answers the question from the task page.
+  async answer(page) {
+    const [taskId, answer] = args;
+    await page.goto(url + '#/task/' + encodeURIComponent(taskId), { waitUntil: 'domcontentloaded' });
+    await until(page, 'the answer box', () => document.querySelector('#answer') && document.querySelector('#send-answer'));
+    await page.type('#answer', answer);
+    await page.click('#send-answer');
+    await until(page, 'the answer in the timeline', a => {
+      return [...document.querySelectorAll('.timeline li')].some(li => li.innerText.includes(a));
+    }, answer);
+    await page.screenshot({ path: screenshot, fullPage: true });
+    return { answered: true };
+  },
+
+  // Clicks a line of the diff, comments on it, and requests changes.
+  async linecomment(page) {
+    const [taskId, lineText, comment, why] = args;
+    await page.goto(url + '#/task/' + encodeURIComponent(taskId), { waitUntil: 'domcontentloaded' });
+    await until(page, 'the diff line', t => [...document.querySelectorAll('.diff .ln')].some(l => l.innerText.includes(t)), lineText);
+    const where = await page.evaluate(t => {
+      const ln = [...document.querySelectorAll('.diff .ln[data-line]')].find(l => l.innerText.includes(t));
+      ln.scrollIntoView();
+      ln.click();
+      return { file: ln.dataset.file, line: +ln.dataset.line };
+    }, lineText);
+    await until(page, 'the line comment box', () => document.querySelector('.lc-edit textarea'));
+    await page.type('.lc-edit textarea', comment);
+    await page.evaluate(() => document.querySelector('.lc-edit button.primary').click());
+    await until(page, 'the pending line comment', c => [...document.querySelectorAll('.diff .lc')].some(e => e.innerText.includes(c)), comment);
+    await until(page, 'the reason box', () => document.querySelector('#why'));
+    await page.type('#why', why);
+    await page.screenshot({ path: screenshot, fullPage: true });
+    await page.click('#reject');
+    await until(page, 'the task back in open', () => {
+      const tag = document.querySelector('h1 + .tag');
+      return tag && tag.innerText === 'open';
+    });
+    return where;
+  },
+
+  // The run page's log grows while the agent runs, without a reload.
+  async runlog(page) {
+    const [runId, gate] = args;
+    let navigations = 0;
+    page.on('framenavigated', f => { if (f === page.mainFrame()) navigations++; });
+    await page.goto(url + '#/run/' + encodeURIComponent(runId), { waitUntil: 'domcontentloaded' });
+    await until(page, 'the first log line', () => (document.querySelector('#log') || {}).textContent?.includes('step 1'));
+    const before = navigations;
+    const marker = await page.evaluate(() => { window.__sameDocument = Math.random(); return window.__sameDocument; });
+    fs.writeFileSync(gate, 'go\n');  // the agent goes on and logs more
+    await until(page, 'the log line written after the gate', () => (document.querySelector('#log') || {}).textContent?.includes('step 2 after the gate'));
+    const same = await page.evaluate(m => window.__sameDocument === m, marker);
+    if (!same || navigations !== before) fail('the page was reloaded');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    return { grew: true, reloaded: false };
+  },
+
+  // Beyond loopback, a write without the token is refused.
+  async notoken(page) {
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    const result = await page.evaluate(async () => {
+      const r = await fetch('/api/tasks', {
+        method: 'POST', headers: { 'X-Pipeline-Request': '1', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ title: 'from a page without the token' }),
+      });
+      return { status: r.status, body: await r.text() };
+    });
+    await until(page, 'the refusal on the page', () => document.body.innerText.includes('unauthorized'));
+    await page.screenshot({ path: screenshot, fullPage: true });
+    if (result.status !== 401) fail('expected 401, got ' + result.status + ' ' + result.body);
+    return result;
+  },
+
+  // Timings for bench/bench_serve.cc: the board's first render with the
+  // store's tasks, then the latency from a CLI change to the page showing it.
+  async bench(page) {
+    const [pipelineBin, repoDir, rounds] = args;
+    const t0 = Date.now();
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    await until(page, 'the board', () => document.body.dataset.rendered && document.querySelector('.columns'), null, 60000);
+    const firstRender = Number(await page.evaluate(() => document.body.dataset.rendered)) - t0;
+    const rows = await page.evaluate(() => document.querySelectorAll('.col li').length);
+    const latencies = [];
+    for (let i = 0; i < Number(rounds || 20); i++) {
+      const title = 'bench change ' + i + ' ' + Math.random().toString(36).slice(2);
+      const start = Date.now();
+      execFileSync(pipelineBin, ['task', 'create', title, '--namespace', 'bench'], { cwd: repoDir });
+      await until(page, 'the new task', t => document.body.textContent.includes(t), title, 60000);
+      latencies.push(Date.now() - start);
+    }
+    await page.screenshot({ path: screenshot });
+    latencies.sort((a, b) => a - b);
+    const q = p => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+    return { board_first_render_ms: firstRender, rows, change_to_page_ms: { median: q(0.5), p99: q(0.99), max: latencies[latencies.length - 1], n: latencies.length } };
+  },
+};
+
+(async () => {
+  if (!scenarios[scenario]) fail('unknown scenario');
+  const browser = await puppeteer.launch({
+    executablePath: browserPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
+  });
+  let result;
+  try {
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1400, height: 900 });
+    page.on('dialog', d => d.accept());
+    result = await scenarios[scenario](page);
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify(result));
+  process.exit(0);
+})().catch(e => fail(e && e.stack || String(e)));

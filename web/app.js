@@ -1,0 +1,457 @@
+// The pipeline dashboard: plain JavaScript, no build step, no network beyond
+// this server. Pages are drawn from the JSON API and redrawn when the server's
+// event stream (/api/events) says the store changed.
+'use strict';
+
+const STATES = ['needs-help', 'review', 'in-progress', 'open', 'verified', 'done'];
+
+// --- the API -----------------------------------------------------------------
+
+// A token in the URL (?token=...) is kept for this tab; beyond loopback the
+// server wants it on every request.
+const token = (() => {
+  const fromUrl = new URLSearchParams(location.search).get('token');
+  if (fromUrl) sessionStorage.setItem('pipeline-token', fromUrl);
+  return fromUrl || sessionStorage.getItem('pipeline-token') || '';
+})();
+
+async function api(path, options = {}) {
+  const headers = { 'X-Pipeline-Request': '1' };
+  if (token) headers.Authorization = 'Bearer ' + token;
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(path, {
+    method: options.method || 'GET',
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+  if (!res.ok) throw new Error((data && data.error) || res.status + ' ' + res.statusText);
+  return data;
+}
+
+const post = (path, body) => api(path, { method: 'POST', body: body || {} });
+
+// --- small helpers -----------------------------------------------------------
+
+function esc(s) {
+  return String(s == null ? '' : s).replace(/[&<>"']/g,
+    c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}
+const enc = encodeURIComponent;
+const $ = sel => document.querySelector(sel);
+const main = () => $('#main');
+const cents = c => (c / 100).toLocaleString(undefined, { style: 'currency', currency: 'USD' });
+const secs = s => s < 90 ? Math.round(s) + 's' : Math.round(s / 60) + 'm';
+
+function flash(message, ok) {
+  const f = $('#flash');
+  f.textContent = message;
+  f.className = ok ? 'ok' : '';
+  f.hidden = false;
+  clearTimeout(flash.timer);
+  flash.timer = setTimeout(() => { f.hidden = true; }, ok ? 2500 : 8000);
+}
+
+// Runs an action, reports its outcome, then redraws the page.
+async function act(what, fn) {
+  try {
+    await fn();
+    flash(what + ': done', true);
+  } catch (e) {
+    flash(what + ' failed: ' + e.message, false);
+  }
+  refresh();
+}
+
+// The reasons the status snapshot gives for tasks that wait, whatever the
+// field: any array of objects naming a task_id with a reason, waiting or
+// seconds_left field contributes a line.
+function waitingReasons(snapshot) {
+  const out = new Map();
+  const add = (id, text) => {
+    if (!id || !text) return;
+    out.set(id, out.has(id) ? out.get(id) + '; ' + text : text);
+  };
+  for (const [key, value] of Object.entries(snapshot || {})) {
+    if (!Array.isArray(value)) continue;
+    for (const item of value) {
+      if (!item || typeof item !== 'object') continue;
+      const id = item.task_id || item.taskId;
+      if (!id) continue;
+      for (const field of ['waiting', 'reason']) {
+        const v = item[field];
+        if (typeof v === 'string' && v) add(id, v);
+        else if (v && typeof v === 'object') add(id, Object.entries(v).map(([k, x]) => k + ': ' + x).join(', '));
+      }
+      if (key === 'backoff' && item.seconds_left != null) add(id, 'back-off, ' + secs(item.seconds_left) + ' left');
+    }
+  }
+  return out;
+}
+
+// --- pages -------------------------------------------------------------------
+
+async function boardPage() {
+  const [tasks, snapshot] = await Promise.all([api('/api/tasks'), api('/api/status')]);
+  const reasons = waitingReasons(snapshot);
+  const by = {};
+  for (const s of STATES) by[s] = [];
+  for (const t of tasks) (by[t.status] || (by[t.status] = [])).push(t);
+  const attention = by['needs-help'].concat(by.review);
+  const counts = STATES.map(s => esc(s) + ' ' + by[s].length).join(' · ');
+
+  let html = '<div class="row"><h1>Board</h1><span class="muted">' + tasks.length + ' tasks: ' + counts +
+    ' · ' + snapshot.count + ' active runs</span></div>';
+  html += '<h2>Needs attention (' + attention.length + ')</h2>';
+  if (!attention.length) html += '<p class="muted">Nothing waits for a person.</p>';
+  html += '<div class="attention">';
+  // The first cards in full; the rest are in the columns below.
+  const kMaxCards = 200;
+  for (const t of attention.slice(0, kMaxCards)) {
+    html += '<div class="card ' + esc(t.status) + '" data-task="' + esc(t.id) + '"><div class="row">' +
+      '<a href="#/task/' + enc(t.id) + '"><b>' + esc(t.id) + '</b></a> <span class="tag ' + esc(t.status) + '">' +
+      esc(t.status) + '</span></div><div>' + esc(t.title) + '</div>';
+    if (t.question) html += '<div class="q"><b>Question:</b> ' + esc(t.question) + '</div>';
+    if (t.status === 'review') html += '<div class="why">Waiting for review</div>';
+    if (t.reason) html += '<div class="why">' + esc(t.reason) + '</div>';
+    if (reasons.has(t.id)) html += '<div class="why">' + esc(reasons.get(t.id)) + '</div>';
+    html += '</div>';
+  }
+  html += '</div>';
+  if (attention.length > kMaxCards)
+    html += '<p class="muted">' + (attention.length - kMaxCards) + ' more in the needs-help and review columns.</p>';
+
+  html += '<h2>All tasks</h2><div class="columns">';
+  for (const s of STATES) {
+    const list = by[s];
+    const items = new Array(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i];
+      let wait = reasons.get(t.id) || '';
+      if (!wait && t.backoff_s) wait = 'back-off, ' + secs(t.backoff_s) + ' left';
+      items[i] = '<li title="' + esc(t.title) + '"><a href="#/task/' + enc(t.id) + '">' + esc(t.id) + '</a> ' +
+        esc(t.title) + (wait ? '<span class="wait">' + esc(wait) + '</span>' : '') + '</li>';
+    }
+    html += '<div class="col" data-state="' + s + '"><h3><span>' + s + '</span><span class="muted">' + list.length +
+      '</span></h3><ul>' + items.join('') + '</ul></div>';
+  }
+  html += '</div>';
+
+  html += '<h2>New task</h2><div class="panel"><form id="new-task">' +
+    '<input type="text" name="title" placeholder="Title" required> ' +
+    '<div class="row" style="margin-top:6px"><input type="text" name="namespace" placeholder="Namespace (domain)" style="flex:1">' +
+    '<input type="text" name="priority" placeholder="Priority P0..P4" style="width:160px"></div>' +
+    '<textarea name="description" placeholder="Description" style="margin-top:6px"></textarea>' +
+    '<div class="actions"><button class="primary">Create</button></div></form></div>';
+  main().innerHTML = html;
+  $('#new-task').addEventListener('submit', ev => {
+    ev.preventDefault();
+    const f = ev.target;
+    const body = { title: f.title.value, description: f.description.value };
+    if (f.namespace.value.trim()) body.namespace = f.namespace.value.trim();
+    if (f.priority.value.trim()) body.priority = f.priority.value.trim();
+    act('Create task', () => post('/api/tasks', body));
+  });
+}
+
+// Unified diff -> rows; each line knows its file and its line number in the
+// new version (the old one for a removed line).
+function parseDiff(text) {
+  const rows = [];
+  let file = '', oldLine = 0, newLine = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('diff --git ')) {
+      const m = / b\/(.*)$/.exec(line);
+      file = m ? m[1] : line;
+      rows.push({ kind: 'file', text: file });
+    } else if (line.startsWith('+++ ') || line.startsWith('--- ') || line.startsWith('index ') ||
+               line.startsWith('new file') || line.startsWith('deleted file') || line.startsWith('similarity') ||
+               line.startsWith('rename ')) {
+      continue;
+    } else if (line.startsWith('@@')) {
+      const m = /@@ -(\d+)(?:,\d+)? \+(\d+)/.exec(line);
+      if (m) { oldLine = +m[1]; newLine = +m[2]; }
+      rows.push({ kind: 'hunk', text: line, file });
+    } else if (line.startsWith('+')) {
+      rows.push({ kind: 'add', text: line, file, line: newLine++ });
+    } else if (line.startsWith('-')) {
+      rows.push({ kind: 'del', text: line, file, line: oldLine++ });
+    } else if (line.startsWith(' ')) {
+      rows.push({ kind: 'ctx', text: line, file, line: newLine++ });
+      oldLine++;
+    }
+  }
+  return rows;
+}
+
+// Line comments being written on the task page, kept across redraws.
+const pendingLineComments = new Map();  // task id -> [{file, line, text}]
+
+async function taskPage(id) {
+  const d = await api('/api/tasks/' + enc(id));
+  const t = d.task;
+  const status = d.status;
+  const pending = pendingLineComments.get(id) || [];
+  let html = '<div class="row"><h1>' + esc(t.taskId) + ' · ' + esc(t.taskTitle) + '</h1><span class="tag ' +
+    esc(status) + '">' + esc(status) + '</span></div>';
+  html += '<div class="row muted"><span>patchset ' + d.patchset + '</span><span>retries ' + d.retries +
+    '</span><span>cost ' + cents(d.cost_cents) + '</span><span>namespace ' + esc(t.taskNamespace || '-') + '</span>' +
+    (d.backoff_s ? '<span>back-off ' + secs(d.backoff_s) + ' left</span>' : '') + '</div>';
+  if (t.taskDescription) html += '<div class="panel" style="white-space:pre-wrap">' + esc(t.taskDescription) + '</div>';
+
+  if (d.question) {
+    html += '<div class="panel"><h2 style="margin-top:0">Question from the agent</h2><div class="card needs-help"><div class="q">' +
+      esc(d.question) + '</div></div>';
+  } else {
+    html += '<div class="panel"><h2 style="margin-top:0">Comment</h2>';
+  }
+  html += '<textarea id="answer" placeholder="' + (d.question ? 'Your answer' : 'A comment for the next attempt') +
+    '"></textarea><div class="actions"><button class="primary" id="send-answer">' +
+    (d.question ? 'Answer' : 'Comment') + '</button></div></div>';
+
+  html += '<div class="panel"><h2 style="margin-top:0">Actions</h2>';
+  if (status === 'review') {
+    html += '<textarea id="why" placeholder="What must change (sent with the line comments as feedback)"></textarea>';
+  }
+  html += '<div class="actions">';
+  if (status === 'review') {
+    html += '<button class="primary" id="approve">Approve</button><button class="danger" id="reject">Request changes' +
+      (pending.length ? ' (' + pending.length + ' line comments)' : '') + '</button>';
+  } else if (pending.length) {
+    html += '<button id="send-lines">Send ' + pending.length + ' line comments as a comment</button>';
+  }
+  if (status === 'needs-help' || status === 'open') html += '<button id="retry">Retry now</button>';
+  if (status !== 'done' && status !== 'needs-help') html += '<button class="danger" id="cancel">Cancel</button>';
+  html += '</div></div>';
+
+  html += '<h2>Diff' + (d.diff && d.diff.base ? ' <span class="muted">' + esc(d.diff.base) + '...' +
+    esc(d.diff.branch || '') + '</span>' : '') + '</h2>';
+  if (d.diff && d.diff.text) {
+    const rows = parseDiff(d.diff.text);
+    let diffHtml = '<div class="diff" id="diff">';
+    rows.forEach((r, i) => {
+      if (r.kind === 'file') { diffHtml += '<div class="file">' + esc(r.text) + '</div>'; return; }
+      const cls = r.kind === 'add' ? 'add' : r.kind === 'del' ? 'del' : r.kind === 'hunk' ? 'hunk' : '';
+      diffHtml += '<div class="ln ' + cls + '" data-row="' + i + '"' + (r.line != null ? ' data-file="' + esc(r.file) +
+        '" data-line="' + r.line + '"' : '') + '><span class="num">' + (r.line != null ? r.line : '') + '</span>' +
+        esc(r.text) + '</div>';
+      for (const c of pending)
+        if (r.line != null && c.file === r.file && c.line === r.line && c.kind === r.kind)
+          diffHtml += '<div class="lc">' + esc(c.text) + '</div>';
+    });
+    diffHtml += '</div>';
+    if (d.diff.truncated) diffHtml += '<p class="muted">The diff is cut at the server\'s size limit.</p>';
+    html += diffHtml + '<p class="muted">Click a line to comment on it.</p>';
+  } else {
+    html += '<p class="muted">' + esc((d.diff && d.diff.error) || 'No changes.') + '</p>';
+  }
+
+  html += '<h2>Runs</h2>';
+  if (!d.runs.length) html += '<p class="muted">No runs yet.</p>';
+  else {
+    html += '<table><tr><th>run</th><th>phase</th><th>patchset</th><th>state</th><th>cost</th><th>turns</th><th>started</th></tr>';
+    for (const r of d.runs)
+      html += '<tr><td><a href="#/run/' + enc(r.run_id) + '">' + esc(r.run_id) + '</a></td><td>' + esc(r.phase) +
+        '</td><td>' + r.patchset + '</td><td>' + esc(r.state) + '</td><td>' + cents(r.cost_cents) + '</td><td>' +
+        r.turns + '</td><td>' + esc(r.created_at) + '</td></tr>';
+    html += '</table>';
+  }
+
+  html += '<h2>Timeline</h2><ul class="timeline">';
+  for (const e of d.timeline) {
+    if (e.kind === 'comment') html += '<li><span class="muted">' + esc(e.at) + '</span> <span class="who">' +
+      esc(e.author) + '</span>: ' + esc(e.text) + '</li>';
+    else html += '<li class="event"><span>' + esc(e.at) + '</span> [' + esc(e.event) + '] ' + esc(e.text) + '</li>';
+  }
+  html += '</ul>';
+  main().innerHTML = html;
+
+  const on = (sel, fn) => { const el = $(sel); if (el) el.addEventListener('click', fn); };
+  on('#send-answer', () => {
+    const text = $('#answer').value;
+    act(d.question ? 'Answer' : 'Comment', () => post('/api/tasks/' + enc(id) + '/comment', { text }));
+  });
+  on('#approve', () => act('Approve', () => post('/api/tasks/' + enc(id) + '/approve', {})));
+  on('#reject', () => act('Request changes', async () => {
+    await post('/api/tasks/' + enc(id) + '/reject', {
+      why: $('#why').value, line_comments: pending.map(c => ({ file: c.file, line: c.line, text: c.text })),
+    });
+    pendingLineComments.delete(id);
+  }));
+  on('#send-lines', () => act('Line comments', async () => {
+    const text = 'Comments on lines of the diff:\n' + pending.map(c => '- ' + c.file + ':' + c.line + ': ' + c.text).join('\n');
+    await post('/api/tasks/' + enc(id) + '/comment', { text });
+    pendingLineComments.delete(id);
+  }));
+  on('#retry', () => act('Retry', () => post('/api/tasks/' + enc(id) + '/retry')));
+  on('#cancel', () => {
+    if (confirm('Cancel ' + id + '? Its running agent is stopped and the task parked in needs-help.'))
+      act('Cancel', () => post('/api/tasks/' + enc(id) + '/cancel'));
+  });
+  const diff = $('#diff');
+  if (diff) diff.addEventListener('click', ev => {
+    const ln = ev.target.closest('.ln[data-line]');
+    if (!ln || ln.nextElementSibling && ln.nextElementSibling.classList.contains('lc-edit')) return;
+    const box = document.createElement('div');
+    box.className = 'lc lc-edit';
+    box.innerHTML = '<textarea placeholder="Comment on ' + esc(ln.dataset.file) + ':' + esc(ln.dataset.line) +
+      '"></textarea><div class="actions"><button class="primary">Add line comment</button><button>Discard</button></div>';
+    ln.after(box);
+    box.querySelector('textarea').focus();
+    const [add, discard] = box.querySelectorAll('button');
+    discard.addEventListener('click', () => box.remove());
+    add.addEventListener('click', () => {
+      const text = box.querySelector('textarea').value.trim();
+      if (!text) return;
+      const row = parseDiff(d.diff.text)[+ln.dataset.row];
+      const list = pendingLineComments.get(id) || [];
+      list.push({ file: row.file, line: row.line, kind: row.kind, text });
+      pendingLineComments.set(id, list);
+      refresh();
+    });
+  });
+}
+
+// The run page keeps its log and reads only what was appended since.
+const runLog = { id: null, offset: 0, text: '' };
+
+async function appendLog(id) {
+  for (let i = 0; i < 64; i++) {  // at most 16 MiB per wake-up
+    const chunk = await api('/api/runs/' + enc(id) + '/log?offset=' + runLog.offset);
+    if (runLog.id !== id) return;
+    if (chunk.reset) runLog.text = '';
+    runLog.text += chunk.text;
+    runLog.offset = chunk.next_offset;
+    if (chunk.next_offset >= chunk.size || !chunk.text) break;
+  }
+  const pre = $('#log');
+  if (!pre) return;
+  const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 20;
+  pre.textContent = runLog.text;
+  pre.dataset.offset = runLog.offset;
+  if (atBottom) pre.scrollTop = pre.scrollHeight;
+}
+
+async function runPage(id, fromEvent) {
+  if (runLog.id !== id) Object.assign(runLog, { id, offset: 0, text: '' });
+  const r = await api('/api/runs/' + enc(id));
+  const info = '<div class="row"><h1>Run ' + esc(r.run_id) + '</h1><span class="tag">' + esc(r.state) + '</span></div>' +
+    '<div class="row muted"><span>task <a href="#/task/' + enc(r.task_id || '') + '">' + esc(r.task_id || '-') +
+    '</a></span><span>phase ' + esc(r.phase) + '</span><span>profile ' + esc(r.profile) + '</span><span id="run-cost">cost ' +
+    cents(r.cost_cents) + (r.max_cost_cents ? ' of ' + cents(r.max_cost_cents) : '') + '</span><span id="run-turns">turns ' +
+    r.turns + (r.max_iter ? ' of ' + r.max_iter : '') + '</span><span>started ' + esc(r.started_at || r.created_at) +
+    '</span>' + (r.ended_at ? '<span>ended ' + esc(r.ended_at) + '</span>' : '') + '</div>' +
+    (r.error ? '<div class="panel" style="color:var(--bad)">' + esc(r.error) + '</div>' : '');
+  if (!fromEvent || !$('#log')) {
+    main().innerHTML = '<div id="run-info">' + info + '</div><h2>Log (stdout)</h2><pre class="log" id="log"></pre>';
+    const pre = $('#log');
+    pre.textContent = runLog.text;
+  } else {
+    $('#run-info').innerHTML = info;
+  }
+  await appendLog(id);
+}
+
+async function budgetsPage() {
+  const budgets = await api('/api/budgets');
+  let html = '<h1>Budgets</h1><div class="legend"><span><i style="background:var(--accent)"></i>spent</span>' +
+    '<span><i style="background:var(--hold)"></i>held</span><span><i style="background:#e8ecf1"></i>remaining</span></div>';
+  if (!budgets.length) html += '<p class="muted">No domain has a budget yet.</p>';
+  for (const b of budgets) {
+    const total = Math.max(b.budget_cents, b.spent_cents + b.held_cents, 1);
+    html += '<div class="panel" data-domain="' + esc(b.domain) + '"><div class="row"><b>' + esc(b.domain) + '</b>' +
+      (b.paused ? '<span class="tag review">paused</span>' : '') +
+      (b.overrun_blocked ? '<span class="tag needs-help">blocked by an overrun</span>' : '') +
+      '<span class="muted">budget ' + cents(b.budget_cents) + ' · held ' + cents(b.held_cents) + ' · spent ' +
+      cents(b.spent_cents) + ' · remaining ' + cents(b.remaining_cents) + '</span></div>' +
+      '<div class="bar"><div class="spent" style="width:' + (100 * b.spent_cents / total) + '%"></div>' +
+      '<div class="held" style="width:' + (100 * b.held_cents / total) + '%"></div></div>' +
+      '<div class="actions"><input type="number" min="1" placeholder="cents" style="width:140px">' +
+      '<button data-grant>Grant</button><button data-pause="' + (b.paused ? 'resume' : 'pause') + '">' +
+      (b.paused ? 'Resume' : 'Pause') + '</button></div></div>';
+  }
+  main().innerHTML = html;
+  for (const panel of document.querySelectorAll('[data-domain]')) {
+    const domain = panel.dataset.domain;
+    panel.querySelector('[data-grant]').addEventListener('click', () => {
+      const cents = parseInt(panel.querySelector('input').value, 10);
+      act('Grant', () => post('/api/budgets/' + enc(domain) + '/grant', { cents }));
+    });
+    const pause = panel.querySelector('[data-pause]');
+    pause.addEventListener('click', () =>
+      act(pause.dataset.pause === 'pause' ? 'Pause' : 'Resume', () => post('/api/domains/' + enc(domain) + '/' + pause.dataset.pause)));
+  }
+}
+
+async function queuePage() {
+  const q = await api('/api/queue');
+  const list = (items, empty) => items.length ? '<table>' + items.map(t => '<tr><td><a href="#/task/' + enc(t.id) + '">' +
+    esc(t.id) + '</a></td><td>' + esc(t.title) + '</td><td>' + (t.priority != null ? 'P' + t.priority : '') + '</td><td>' +
+    esc(t.namespace || '') + '</td><td>' + (t.backoff_s ? 'back-off ' + secs(t.backoff_s) : '') + '</td></tr>').join('') +
+    '</table>' : '<p class="muted">' + empty + '</p>';
+  let html = '<h1>Queue</h1><h2>Merge queue (' + q.merge.length + ')</h2>';
+  if (q.integrating.length) html += '<p>Integrating: ' + q.integrating.map(r => '<a href="#/run/' + enc(r.run_id) + '">' +
+    esc(r.task_id) + '</a>').join(', ') + '</p>';
+  html += list(q.merge, 'Nothing verified waits to be integrated.');
+  html += '<h2>Ready for development (' + q.dev_total + ')</h2>' + list(q.dev, 'No task is ready.');
+  main().innerHTML = html;
+}
+
+// --- routing and live updates --------------------------------------------------
+
+function route() {
+  const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  const page = parts[0] || 'board';
+  for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === page);
+  return { page, id: parts[1] };
+}
+
+let drawing = null, again = false;
+async function refresh(change) {
+  if (drawing) { again = true; return drawing; }
+  const { page, id } = route();
+  drawing = (async () => {
+    try {
+      if (page === 'task') await taskPage(id);
+      else if (page === 'run') {
+        // A change that touches neither the run nor its log leaves the page be.
+        if (change && !change.resync && !(change.logs || []).includes(id) && !(change.runs || []).includes(id)) return;
+        await runPage(id, !!change);
+      } else if (page === 'budgets') await budgetsPage();
+      else if (page === 'queue') await queuePage();
+      else await boardPage();
+      document.body.dataset.rendered = String(Date.now());
+    } catch (e) {
+      main().innerHTML = '<p class="muted">' + esc(e.message) + '</p>';
+    }
+  })();
+  await drawing;
+  drawing = null;
+  if (again) { again = false; return refresh(); }
+}
+
+// A typing person is not interrupted: a change while a text box has focus
+// waits until it loses it.
+let deferred = null;
+function onChange(change) {
+  window.lastChange = change;
+  const typing = document.activeElement && ['TEXTAREA', 'INPUT'].includes(document.activeElement.tagName) &&
+    document.activeElement.value;
+  if (typing && route().page !== 'run') { deferred = change; return; }
+  refresh(change);
+}
+document.addEventListener('focusout', () => { if (deferred) { const c = deferred; deferred = null; setTimeout(() => refresh(c), 0); } });
+
+function connect() {
+  const live = $('#live');
+  const es = new EventSource('/api/events' + (token ? '?token=' + enc(token) : ''));
+  es.addEventListener('hello', () => { live.textContent = 'live'; live.className = 'live on'; });
+  es.addEventListener('change', ev => onChange(JSON.parse(ev.data)));
+  es.onerror = () => { live.textContent = 'reconnecting'; live.className = 'live off'; };
+}
+
+window.addEventListener('hashchange', () => refresh());
+refresh();
+connect();
