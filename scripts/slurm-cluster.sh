@@ -104,6 +104,12 @@ start() {
     return 0
   fi
   stop_daemons
+  local port
+  for port in "$ctld_port" "$slurmd_port"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      die "port $port is taken by another program (another test cluster?); set PIPELINE_SLURMCTLD_PORT / PIPELINE_SLURMD_PORT"
+    fi
+  done
   write_conf
   /usr/sbin/slurmctld -f "$SLURM_CONF" || die "slurmctld did not start (see $dir/log/slurmctld.log)"
   /usr/sbin/slurmd -f "$SLURM_CONF" -N "$(hostname -s)" || die "slurmd did not start (see $dir/log/slurmd.log)"

@@ -135,7 +135,7 @@ Result<std::vector<JobInfo>> Client::FindByName(const std::string& name) {
   for (const std::string& line : Split(q.out, '\n')) {
     if (Trim(line).empty()) continue;
     PL_ASSIGN_OR_RETURN(JobInfo info, ParseSqueueLine(line));
-    jobs.push_back(std::move(info));
+    if (info.name == name) jobs.push_back(std::move(info));
   }
   PL_ASSIGN_OR_RETURN(CommandResult a,
                       Call({"sacct", "-c", "-n", "-P", "--name=" + name, "-o", "JobID,JobName,State,ExitCode"}));
@@ -143,6 +143,8 @@ Result<std::vector<JobInfo>> Client::FindByName(const std::string& name) {
   for (const std::string& line : Split(a.out, '\n')) {
     if (Trim(line).empty()) continue;
     PL_ASSIGN_OR_RETURN(JobInfo info, ParseSacctLine(line));
+    // sacct -c does not filter the jobcomp file by --name: we do.
+    if (info.name != name) continue;
     bool known = false;
     for (const auto& j : jobs) known = known || j.id == info.id;
     if (!known) jobs.push_back(std::move(info));

@@ -119,7 +119,7 @@ TEST(SlurmClientTest, OtherScontrolFailuresAreNotMistakenForAPurgedJob) {
 TEST(SlurmClientTest, FindByNameMergesQueueAndAccountingWithoutDuplicates) {
   ScriptedRunner runner;
   runner.Answer(0, "31|RUNNING|None|pl-r-1\n");
-  runner.Answer(0, "30|pl-r-1|NODE_FAIL|0:0\n31|pl-r-1|COMPLETED|0:0\n");
+  runner.Answer(0, "30|pl-r-1|NODE_FAIL|0:0\n31|pl-r-1|COMPLETED|0:0\n32|pl-r-10|COMPLETED|0:0\n");
   Client c(runner, {});
   auto jobs = c.FindByName("pl-r-1");
   ASSERT_TRUE(jobs.ok()) << jobs.message();
