@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "util/files.h"
 #include "util/text.h"
+#include "slurm/node_job.h"
 
 namespace pipeline {
 namespace {
@@ -263,6 +264,8 @@ int AgentCommand(const Args& args) {
   if (sub == "kill") return RunKill(rest);
   if (sub == "list") return RunList(rest);
   if (sub == "__monitor") return RunMonitorCommand(rest);
+  // A run carried out as a cluster job (src/slurm/node_job.h): RUN_DIR.
+  if (sub == "__job") return rest.size() == 1 ? slurm::RunNodeJob(rest[0]) : UsageError("agent __job RUN_DIR");
   if (sub == "--help" || sub == "-h" || sub == "help") {
     PrintAgentUsage(stdout);
     return 0;
