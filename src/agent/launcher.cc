@@ -52,6 +52,10 @@ std::string ReadHandshake(int fd, bool* timed_out) {
 
 }  // namespace
 
+std::vector<std::string> MonitorArgv(const std::string& self_exe, const RootPaths& paths, const std::string& run_id) {
+  return {self_exe.empty() ? SelfExePath() : self_exe, "agent", "__monitor", run_id, "--root", paths.root};
+}
+
 Result<pid_t> StartMonitor(const RootPaths& paths, const std::string& run_id) {
   return StartMonitor(paths, run_id, "");
 }
@@ -67,7 +71,7 @@ Result<pid_t> StartMonitor(const RootPaths& paths, const std::string& run_id, co
     p[1] = moved;
   }
   SpawnOptions o;
-  o.argv = {self_exe.empty() ? SelfExePath() : self_exe, "agent", "__monitor", run_id, "--root", paths.root};
+  o.argv = MonitorArgv(self_exe, paths, run_id);
   o.new_session = true;  // no terminal, no caller's process group: survives the caller
   o.stdout_mode = SpawnOptions::Out::kNull;
   o.stderr_mode = SpawnOptions::Out::kNull;

@@ -5,12 +5,17 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "store/db.h"
 #include "store/root.h"
 #include "util/status.h"
 
 namespace pipeline {
+
+// The monitor's command line: `SELF agent __monitor RUN_ID --root ROOT`.
+// self_exe empty: this process's executable.
+std::vector<std::string> MonitorArgv(const std::string& self_exe, const RootPaths& paths, const std::string& run_id);
 
 // Starts the monitor for a run already inserted in `starting` and waits for
 // its handshake: returns the monitor's pid once the agent is running, or an

@@ -1,7 +1,4 @@
 // `pipeline status`: what the scheduler is doing, read-only.
-#include <poll.h>
-#include <signal.h>
-#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,7 +6,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "config/config.h"
-#include "sched/event_loop.h"
+#include "sched/wait_loop.h"
 #include "sched/status_snapshot.h"
 #include "store/root.h"
 #include "util/clock.h"
@@ -49,23 +46,16 @@ int StatusCommand(const Args& args) {
   };
   if (!watch) return Fail(draw());
 
-  int sigfd = BlockStopSignals();
-  int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (ino >= 0) inotify_add_watch(ino, paths->root.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO);
+  Waiter waiter;
+  waiter.CatchStopSignals();
+  waiter.WatchStore(paths->root);  // no watch: redrawn every 500 ms anyway
   while (true) {
     if (Status s = draw(); !s.ok()) return Fail(s);
-    struct pollfd fds[2] = {{sigfd, POLLIN, 0}, {ino, POLLIN, 0}};
-    int n = poll(fds, 2, 500);
-    if (n > 0 && (fds[0].revents & POLLIN)) break;
-    if (n > 0 && (fds[1].revents & POLLIN)) {
-      char buf[4096];
-      while (read(ino, buf, sizeof buf) > 0) {
-      }
-      usleep(50'000);  // coalesce a burst of commits into one frame
-    }
+    auto w = waiter.Wait(nullptr, 500'000);
+    if (!w.ok()) return Fail(w.status());
+    if (w->stop) break;
+    if (w->store) usleep(50'000);  // coalesce a burst of commits into one frame
   }
-  if (ino >= 0) close(ino);
-  if (sigfd >= 0) close(sigfd);
   return 0;
 }
 

@@ -1,6 +1,5 @@
 #include "demo/driver.h"
 
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,7 +12,6 @@
 #include <map>
 #include <set>
 
-#include "agent/launcher.h"
 #include "config/config.h"
 #include "ledger/ledger.h"
 #include "demo/backlog.h"
@@ -23,6 +21,7 @@
 #include "demo/summary.h"
 #include "demo/view.h"
 #include "sched/scheduler.h"
+#include "sched/wait_loop.h"
 #include "store/root.h"
 #include "tasks/task_store.h"
 #include "util/files.h"
@@ -181,24 +180,11 @@ class Person {
   std::vector<std::string> done_;
 };
 
-// Waits until a watched monitor exits, a timer is due, or kMaxWaitMs passed.
-void Wait(Scheduler& sched, const std::optional<Micros>& next_wake) {
-  int timeout = kMaxWaitMs;
-  if (next_wake) {
-    Micros left = *next_wake - SystemClock().Now();
-    timeout = static_cast<int>(std::clamp<Micros>(left / 1000, 0, kMaxWaitMs));
-  }
-  std::vector<pollfd> fds;
-  std::vector<std::string> ids;
-  for (const auto& [id, run] : sched.active()) {
-    if (run.pidfd < 0) continue;
-    fds.push_back({run.pidfd, POLLIN, 0});
-    ids.push_back(id);
-  }
-  int n = poll(fds.data(), fds.size(), timeout);
-  if (n <= 0) return;
-  for (size_t i = 0; i < fds.size(); ++i)
-    if (fds[i].revents) sched.OnMonitorExit(ids[i]);
+// Waits until a watched run ends, a timer is due, or kMaxWaitMs passed.
+void Wait(Waiter& waiter, Scheduler& sched, const std::optional<Micros>& next_wake) {
+  Micros timeout = kMaxWaitMs * 1000;
+  if (next_wake) timeout = std::clamp<Micros>(*next_wake - sched.clock().Now(), 0, timeout);
+  (void)waiter.Wait(&sched.launcher(), timeout);  // a failed poll: step anyway
 }
 
 std::string EventLine(const SchedEvent& e) {
@@ -354,6 +340,7 @@ int RunDemo(const DemoOptions& opts) {
   facts.key_of_task = *key_of;
   std::string error;
   int idle_rounds = 0;
+  Waiter waiter;
   struct sigaction sa{}, old_int{}, old_term{};
   sa.sa_handler = OnInterrupt;
   sigemptyset(&sa.sa_mask);
@@ -388,13 +375,13 @@ int RunDemo(const DemoOptions& opts) {
     bool idle = sched.active().empty() && step->active == 0 && !step->more && !*acted;
     idle_rounds = idle ? idle_rounds + 1 : 0;
     if (idle_rounds >= kIdleRoundsToStop) break;  // nothing running and nothing can start
-    Wait(sched, step->next_wake);
+    Wait(waiter, sched, step->next_wake);
   }
   view.Finish();
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
   // Whatever still runs (a time limit or an error) is stopped: a demo leaves nothing behind.
-  for (const auto& [id, run] : sched.active()) (void)RequestKill(**db, paths, id);
+  for (const auto& [id, run] : sched.active()) (void)sched.launcher().Kill(id);
 
   facts.interventions = person.done();
   facts.wall_seconds = elapsed();

@@ -1,13 +1,12 @@
 #include "external/scheduler.h"
 
-#include <poll.h>
 #include <unistd.h>
 
 #include <map>
 #include <set>
 
 #include "ledger/money.h"
-#include "sched/event_loop.h"
+#include "sched/wait_loop.h"
 #include "external/tools.h"
 #include "sched/prompt.h"
 #include "sched/run_id.h"
@@ -28,9 +27,10 @@ struct ExtRow {
 
 class ExternalScheduler {
  public:
-  ExternalScheduler(const SchedulerOptions& o, Db& db, const RootPaths& paths,
+  ExternalScheduler(const SchedulerOptions& o, Db& db, const RootPaths& paths, Clock& clock,
                     const std::function<void(const SchedEvent&)>& on_event)
-      : o_(o), db_(db), paths_(paths), tools_(o, RealProcessRunner()), on_event_(on_event), dry_(o.dry_run) {}
+      : o_(o), db_(db), paths_(paths), clock_(clock), tools_(o, RealProcessRunner()), on_event_(on_event),
+        dry_(o.dry_run) {}
 
   Status Recover();
   // Returns true when something happened (for --until-idle).
@@ -39,7 +39,7 @@ class ExternalScheduler {
  private:
   void Emit(const std::string& kind, const std::optional<std::string>& task, const std::optional<std::string>& run,
             const std::string& detail) {
-    if (on_event_) on_event_(SchedEvent{SystemClock().Now(), kind, task, run, detail});
+    if (on_event_) on_event_(SchedEvent{clock_.Now(), kind, task, run, detail});
   }
   Result<std::vector<ExtRow>> Rows(const std::string& where);
   Status SetState(const std::string& run_id, const std::string& from, const std::string& to,
@@ -52,6 +52,7 @@ class ExternalScheduler {
   const SchedulerOptions& o_;
   Db& db_;
   const RootPaths& paths_;
+  Clock& clock_;
   ExternalTools tools_;
   std::function<void(const SchedEvent&)> on_event_;
   bool dry_;
@@ -80,7 +81,7 @@ Status ExternalScheduler::SetState(const std::string& run_id, const std::string&
     PL_ASSIGN_OR_RETURN(Stmt s, db_.Prepare("UPDATE external_runs SET state = ?1, updated_at = ?2" + extra_sql +
                                             " WHERE run_id = ?3 AND state = ?4"));
     s.Bind(1, to);
-    s.Bind(2, SystemClock().Now());
+    s.Bind(2, clock_.Now());
     s.Bind(3, run_id);
     s.Bind(4, from);
     for (size_t i = 0; i < binds.size(); ++i) s.Bind(static_cast<int>(5 + i), binds[i]);
@@ -136,7 +137,7 @@ Status ExternalScheduler::Harvest(bool* acted) {
       Stmt& s = db_.Cached(
           "UPDATE external_runs SET state = 'ended', status = ?, cost_cents = ?, error = ?, ended_at = ?, "
           "updated_at = ? WHERE run_id = ? AND state = 'running'");
-      Micros now = SystemClock().Now();
+      Micros now = clock_.Now();
       s.BindAll(a.status, a.cost_cents, a.error, now, now, row.run_id);
       return s.Run();
     }));
@@ -204,7 +205,7 @@ Status ExternalScheduler::Finalize(const ExtRow& row_in) {
 }
 
 Result<bool> ExternalScheduler::StartOne(const ExternalTask& t, const std::string& domain, std::string* skip) {
-  std::string run_id = UniqueRunId(domain, t.id, SystemClock().Now() / 1'000'000, [&](const std::string& id) {
+  std::string run_id = UniqueRunId(domain, t.id, clock_.Now() / 1'000'000, [&](const std::string& id) {
     if (!has_table_) return false;
     Stmt& s = db_.Cached("SELECT 1 FROM external_runs WHERE run_id = ?");
     s.BindAll(id);
@@ -250,7 +251,7 @@ Result<bool> ExternalScheduler::StartOne(const ExternalTask& t, const std::strin
       Stmt& s = db_.Cached(
           "INSERT INTO external_runs (run_id, task_id, domain, namespace, state, created_at, updated_at) "
           "VALUES (?, ?, ?, ?, 'intent', ?, ?)");
-      Micros now = SystemClock().Now();
+      Micros now = clock_.Now();
       s.BindAll(run_id, t.id, domain, t.ns, now, now);
       return s.Run();
     });
@@ -294,7 +295,7 @@ Result<bool> ExternalScheduler::Step(int* active_out) {
   }
   for (const auto& why : ready->skipped) Emit("skip", std::nullopt, std::nullopt, "task ready: " + why);
   std::set<std::string> refused;
-  Micros now = SystemClock().Now();
+  Micros now = clock_.Now();
   for (const auto& t : ready->tasks) {
     if (slots <= 0) break;
     if (!ExternalTaskIsOpen(t)) continue;
@@ -352,20 +353,21 @@ int RunExternal(const SchedulerOptions& o, const RootPaths& paths,
     if (!opened.ok()) return fail(opened.status());
     db = std::move(*opened);
   }
-  ExternalScheduler sched(o, *db, paths, on_event);
+  ExternalScheduler sched(o, *db, paths, SystemClock(), on_event);
   if (Status s = sched.Recover(); !s.ok()) return fail(s);
-  int sigfd = (o.once || o.dry_run) ? -1 : BlockStopSignals();
+  // External backends cannot be watched: poll them every interval.
+  Waiter waiter;
+  if (!o.once && !o.dry_run) waiter.CatchStopSignals();
   while (true) {
     int active = 0;
     auto acted = sched.Step(&active);
     if (!acted.ok()) return fail(acted.status());
     if (o.once || o.dry_run) break;
     if (o.until_idle && active == 0 && !*acted) break;
-    struct pollfd p = {sigfd, POLLIN, 0};
-    int wait_ms = static_cast<int>(o.interval_s * 1000);
-    if (poll(&p, sigfd >= 0 ? 1 : 0, wait_ms) > 0) break;  // SIGINT/SIGTERM
+    auto w = waiter.Wait(nullptr, static_cast<Micros>(o.interval_s * 1e6));
+    if (!w.ok()) return fail(w.status());
+    if (w->stop) break;  // SIGINT/SIGTERM
   }
-  if (sigfd >= 0) close(sigfd);
   if (o.dry_run) printf("dry run: nothing was changed\n");
   return 0;
 }

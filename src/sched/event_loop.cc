@@ -1,48 +1,18 @@
 #include "sched/event_loop.h"
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/inotify.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <vector>
 
-#include "util/clock.h"
+#include "sched/wait_loop.h"
 
 namespace pipeline {
-
-int BlockStopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return -1;
-  return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
-namespace {
-
-void Drain(int fd) {
-  char buf[4096];
-  while (read(fd, buf, sizeof buf) > 0) {
-  }
-}
-
-}  // namespace
 
 Status RunLoop(Scheduler& sched, Db& db, const RootPaths& paths, const LoopOptions& o,
                const std::function<void(const StepResult&)>& after_step,
                const std::function<void(const Status&)>& on_error) {
-  int sigfd = BlockStopSignals();
-  int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (ino >= 0 && inotify_add_watch(ino, paths.root.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0) {
-    close(ino);
-    ino = -1;  // no watch: fall back to the poll interval
-  }
+  Clock& clock = sched.clock();
+  Waiter waiter;
+  waiter.CatchStopSignals();
+  waiter.WatchStore(paths.root);  // no watch: the fallback poll still steps
   Status result;
   int64_t seen_version = db.DataVersion();
   bool step_now = true;
@@ -54,7 +24,7 @@ Status RunLoop(Scheduler& sched, Db& db, const RootPaths& paths, const LoopOptio
   while (true) {
     if (step_now) {
       auto r = sched.Step();
-      last_step = SystemClock().MonotonicNow();
+      last_step = clock.MonotonicNow();
       if (!r.ok()) {
         // A failing step (the store busy beyond its timeout, git failing)
         // must not end the scheduler: retry shortly, give up only when it
@@ -64,7 +34,8 @@ Status RunLoop(Scheduler& sched, Db& db, const RootPaths& paths, const LoopOptio
           break;
         }
         if (on_error) on_error(r.status());
-        usleep(200'000);
+        auto w = waiter.Wait(nullptr, 200'000);
+        if (w.ok() && w->stop) break;
         continue;
       }
       failed_steps = 0;
@@ -79,58 +50,24 @@ Status RunLoop(Scheduler& sched, Db& db, const RootPaths& paths, const LoopOptio
       step_now = r->harvested > 0 || r->started > 0 || r->reopened > 0;
       if (step_now) continue;
     }
-    // How long to sleep: the next timer, the fallback poll, or a short poll
-    // when a watched run has no pidfd (an adopted monitor we cannot watch).
-    Micros now_mono = SystemClock().MonotonicNow();
-    Micros wait = fallback - (now_mono - last_step);
-    if (next_wake) wait = std::min(wait, *next_wake - SystemClock().Now());
-    for (const auto& [id, a] : sched.active())
-      if (a.pidfd < 0) wait = std::min<Micros>(wait, 200'000);
+    // How long to sleep: the next timer, the fallback poll, or the
+    // launcher's poll period when a run cannot be watched.
+    Micros wait = fallback - (clock.MonotonicNow() - last_step);
+    if (next_wake) wait = std::min(wait, *next_wake - clock.Now());
+    if (auto every = sched.launcher().PollEvery()) wait = std::min(wait, *every);
     if (wait <= 0) {
       step_now = true;
       continue;
     }
-    std::vector<pollfd> fds;
-    std::vector<std::string> ids;
-    if (sigfd >= 0) fds.push_back({sigfd, POLLIN, 0});
-    if (ino >= 0) fds.push_back({ino, POLLIN, 0});
-    size_t first_run = fds.size();
-    for (const auto& [id, a] : sched.active()) {
-      if (a.pidfd < 0) continue;
-      fds.push_back({a.pidfd, POLLIN, 0});
-      ids.push_back(id);
-    }
-    int timeout_ms = static_cast<int>(std::min<Micros>((wait + 999) / 1000, 3'600'000));
-    int n = poll(fds.data(), fds.size(), timeout_ms);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      result = IOError(std::string("poll: ") + strerror(errno));
+    auto w = waiter.Wait(&sched.launcher(), wait);
+    if (!w.ok()) {
+      result = w.status();
       break;
     }
-    if (n == 0) {
-      step_now = true;  // a timer is due
-      continue;
-    }
-    size_t k = 0;
-    if (sigfd >= 0) {
-      if (fds[k].revents) break;  // SIGINT/SIGTERM: leave the runs to their monitors
-      ++k;
-    }
-    if (ino >= 0) {
-      if (fds[k].revents) {
-        Drain(ino);
-        if (db.DataVersion() != seen_version) step_now = true;
-      }
-      ++k;
-    }
-    for (size_t i = first_run; i < fds.size(); ++i)
-      if (fds[i].revents) {
-        sched.OnMonitorExit(ids[i - first_run]);
-        step_now = true;
-      }
+    if (w->stop) break;  // SIGINT/SIGTERM: leave the runs to their workers
+    if (w->timeout || !w->ended.empty()) step_now = true;  // a timer is due, or a run ended
+    if (w->store && db.DataVersion() != seen_version) step_now = true;
   }
-  if (ino >= 0) close(ino);
-  if (sigfd >= 0) close(sigfd);
   return result;
 }
 

@@ -1,11 +1,13 @@
-// The scheduler's loop: it sleeps in one poll() over
-//  * a pidfd per watched monitor (readable the moment a run ends: the monitor
-//    writes the run's final row before it exits),
+// The scheduler's loop: it sleeps in the one wait (wait_loop.h) over
+//  * the launcher's descriptors (a pidfd per watched monitor, readable the
+//    moment a run ends: the monitor writes the run's final row before it
+//    exits), and the launcher's poll period for runs it cannot watch,
 //  * an inotify watch on the root directory (another process committed: its
 //    WAL write shows up there; PRAGMA data_version filters out our own),
-//  * a timer for the earliest back-off end or queue retry (poll's timeout),
+//  * a timer for the earliest back-off end or queue retry,
 //  * a signalfd for SIGINT/SIGTERM: stop starting work, leave running runs to
-//    their monitors, return.
+//    their workers, return.
+// Time is read from the scheduler's clock.
 // It calls Step only when one of these fired, so an idle scheduler costs
 // nothing and a freed slot is refilled within milliseconds.
 #pragma once
@@ -13,6 +15,7 @@
 #include <functional>
 
 #include "sched/scheduler.h"
+#include "sched/wait_loop.h"
 
 namespace pipeline {
 
@@ -27,9 +30,5 @@ struct LoopOptions {
 Status RunLoop(Scheduler& scheduler, Db& db, const RootPaths& paths, const LoopOptions& options,
                const std::function<void(const StepResult&)>& after_step,
                const std::function<void(const Status&)>& on_error = nullptr);
-
-// Blocks SIGINT and SIGTERM for the calling thread and returns a signalfd
-// for them (-1 on failure). Called before any thread or child is started.
-int BlockStopSignals();
 
 }  // namespace pipeline

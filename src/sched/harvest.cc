@@ -88,9 +88,8 @@ Status Scheduler::HarvestOne(const std::string& run_id, StepResult* r) {
 
 Result<bool> Scheduler::HasNewCommit(const RunRecord& run) {
   if (run.head_before && run.head_after && *run.head_before != *run.head_after) return true;
-  if (options_.shared_workspace || !git_) return false;
-  PL_ASSIGN_OR_RETURN(std::string branch, TaskBranch(*run.task_id));
-  auto ahead = git_->CommitsAhead(branch, base_);
+  if (options_.shared_workspace || !repo_) return false;
+  auto ahead = repo_->CommitsAhead(*run.task_id, base_);
   if (!ahead.ok()) return false;  // no branch: nothing was committed
   return *ahead > 0;
 }

@@ -65,17 +65,10 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
   auto line = OutcomeLine(run);
   std::string outcome = line ? (*line)["outcome"].get<std::string>() : "";
   bool on_base = false;
-  if (!line && git_ && run.started_at) {
+  if (!line && repo_ && run.started_at) {
     // No answer (the worker crashed): the merge may have happened before it died.
-    auto branch = TaskBranch(task_id);
-    if (branch.ok()) {
-      Command c;
-      c.argv = {"git", "-C", paths_.repo(), "merge-base", "--is-ancestor", "refs/heads/" + *branch,
-                "refs/heads/" + base_};
-      c.timeout_ms = 60000;
-      auto res = env_.runner->Run(c);
-      on_base = res.ok() && res->ok();
-    }
+    auto merged = repo_->MergedInto(task_id, base_);
+    on_base = merged.ok() && *merged;
   }
   if (dry_) {
     Emit("would-harvest", task_id, run.run_id, "integration " + (outcome.empty() ? "gave no answer" : outcome));
@@ -141,8 +134,8 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
   Untrack(run.run_id);
   PL_RETURN_IF_ERROR(s);
   Emit("harvest", task_id, run.run_id, summary);
-  if (remove_worktree && git_) {
-    Status rm = git_->RemoveWorktree(paths_, task_id, /*delete_branch=*/true);
+  if (remove_worktree && repo_) {
+    Status rm = repo_->RemoveWorktree(task_id);
     if (!rm.ok()) Emit("error", task_id, std::nullopt, "removing the worktree: " + rm.message());
   }
   return Status::Ok();

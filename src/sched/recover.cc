@@ -8,10 +8,14 @@ namespace pipeline {
 
 Status Scheduler::Recover() {
   if (!options_.shared_workspace) {
-    git_ = std::make_unique<Git>(*env_.runner, paths_.repo());
+    repo_ = env_.repo;
+    if (!repo_) {
+      own_repo_ = MakeGitTaskRepo(*env_.runner, paths_);
+      repo_ = own_repo_.get();
+    }
     base_ = options_.base;
     if (base_.empty()) {
-      auto cur = git_->CurrentBranch();
+      auto cur = repo_->CurrentBranch();
       if (!cur.ok())
         return InvalidArgument("cannot tell the base branch (" + cur.message() + "): pass --base BRANCH");
       base_ = *cur;
@@ -20,15 +24,15 @@ Status Scheduler::Recover() {
     base_ = options_.base;
   }
   Micros now = clock_.Now();
-  if (!dry_) {
-    PL_RETURN_IF_ERROR(FailUnclaimedRuns());
-    PL_RETURN_IF_ERROR(ReapDeadMonitors(db_, clock_).status());
-  }
-  // Adopt the live runs: their monitors outlived the previous scheduler.
+  // Runs whose worker is gone (or never got one) are failed first, so only
+  // live ones are adopted.
+  if (!dry_) PL_RETURN_IF_ERROR(launcher_->Reconcile(true));
+  // Adopt the live runs: their workers outlived the previous scheduler.
   PL_ASSIGN_OR_RETURN(auto live, ListRuns(db_, /*active_only=*/true));
   for (const auto& run : live) {
     if (run.run_id.rfind(kSchedulerRunPrefix, 0) != 0 || !run.task_id) continue;
-    Track(run.run_id, *run.task_id, run.domain.value_or(""), run.phase, run.monitor_pid, false);
+    Track(run.run_id, *run.task_id, run.domain.value_or(""), run.phase);
+    if (!dry_) launcher_->Adopt(run);
     Emit("adopt", run.task_id, run.run_id, run.phase + " run still running");
   }
   // Claims without a run: the scheduler died between its transactions.
@@ -59,8 +63,8 @@ Status Scheduler::Recover() {
     Emit("recover", id, std::nullopt, "re-opened: in progress without a run");
   }
   // Worktrees of finished or unknown tasks.
-  if (git_) {
-    auto listed = git_->ListTaskWorktrees(paths_);
+  if (repo_) {
+    auto listed = repo_->ListTaskWorktrees();
     if (!listed.ok()) Emit("error", std::nullopt, std::nullopt, "listing worktrees: " + listed.message());
     std::vector<std::string> wts = listed.ok() ? *listed : std::vector<std::string>();
     for (const auto& id : wts) {
@@ -70,7 +74,7 @@ Status Scheduler::Recover() {
         Emit("would-remove-worktree", id, std::nullopt, status ? "task is done" : "unknown task");
         continue;
       }
-      Status rm = git_->RemoveWorktree(paths_, id, /*delete_branch=*/true);
+      Status rm = repo_->RemoveWorktree(id);
       Emit(rm.ok() ? "recover" : "error", id, std::nullopt,
            rm.ok() ? "removed the worktree of a " + std::string(status ? "done" : "unknown") + " task"
                    : "removing a worktree: " + rm.message());

@@ -3,11 +3,15 @@
 // starts dev runs in free slots. The event loop (event_loop.h) calls Step
 // when something changed; tests and the demo call it directly.
 //
-// Every state change is one transaction; the processes that do the work
-// (monitors, agents, verify commands, integrate workers) are started after the
-// transaction that records them commits, so a crash between the two leaves a
+// Every state change is one transaction; the work itself (agents, verify
+// commands, integrate workers) is handed to a Launcher (launcher.h) after the
+// transaction that records it commits, so a crash between the two leaves a
 // run row "never started", which Recover and Step repair without counting it
-// as a failure. A Scheduler is used by one thread, with its own Db.
+// as a failure. The scheduler never waits for a process: it learns that a
+// run ended from the row its worker wrote. Git goes through a TaskRepo
+// (task_repo.h). With a FakeLauncher, a FakeTaskRepo and a FakeClock a
+// Scheduler runs entirely in-process. A Scheduler is used by one thread,
+// with its own Db.
 #pragma once
 
 #include <sys/types.h>
@@ -20,11 +24,12 @@
 #include <string>
 #include <vector>
 
-#include "git/git.h"
 #include "ledger/ledger.h"
 #include "proc/process.h"
+#include "sched/launcher.h"
 #include "sched/sched_sql.h"
 #include "sched/scheduler_options.h"
+#include "sched/task_repo.h"
 #include "sched/transitions.h"
 #include "store/db.h"
 #include "store/root.h"
@@ -44,6 +49,12 @@ struct SchedEvent {
 struct SchedulerEnv {
   std::string self_exe;                    // the pipeline binary; empty: this executable
   ProcessRunner* runner = nullptr;         // for git; null: the real one
+  // Executes runs; null: a LocalLauncher (a monitor process per run) owned
+  // by the scheduler. Not owned; outlives the scheduler (a fake launcher's
+  // runs survive a dropped scheduler, as monitors do).
+  Launcher* launcher = nullptr;
+  // Task branches and worktrees; null: git through `runner`. Not owned.
+  TaskRepo* repo = nullptr;
   int64_t default_budget_cents = 0;        // fund.default_budget_cents
   std::function<void(const SchedEvent&)> on_event;  // every action, as it happens
 };
@@ -55,12 +66,9 @@ struct StepResult {
   std::optional<Micros> next_wake;  // earliest back-off end or queue retry
 };
 
-// One run the scheduler watches.
+// One run the scheduler counts against its limits until it is harvested.
 struct ActiveRun {
   std::string run_id, task_id, domain, phase;
-  pid_t monitor_pid = 0;
-  bool our_child = false;  // started by this process: reap it
-  int pidfd = -1;          // readable when the monitor exits; -1: none (poll the row)
 };
 
 class Scheduler {
@@ -76,17 +84,15 @@ class Scheduler {
   Status Recover();
   Result<StepResult> Step();
 
-  // For the event loop: the monitors being watched, and the report that one
-  // of them exited (closes its pidfd, reaps our child).
+  // The runs out, and the launcher the wait loop watches them through.
   const std::map<std::string, ActiveRun>& active() const { return active_; }
-  void OnMonitorExit(const std::string& run_id);
-  // Waits (at most timeout) until every monitor this process started has
-  // claimed its run or exited; called before exiting, so the next scheduler
-  // finds claimed runs to adopt instead of young unclaimed ones.
-  void WaitForClaims(Micros timeout);
+  Launcher& launcher() { return *launcher_; }
+  // Called before exiting: Launcher::Detach.
+  void WaitForClaims(Micros timeout) { launcher_->Detach(timeout); }
 
   const SchedulerOptions& options() const { return options_; }
   const std::string& base() const { return base_; }
+  Clock& clock() const { return clock_; }
 
  private:
   // --- step phases (harvest.cc, start.cc, integrate_queue.cc) ---
@@ -96,18 +102,12 @@ class Scheduler {
   Status HarvestVerify(const RunRecord& run, StepResult* r);
   Status HarvestIntegrate(const RunRecord& run, StepResult* r);
   Status ReopenAnswered(StepResult* r);
-  // Runs recorded but not claimed by a monitor within kClaimGrace: the
-  // scheduler died before starting their monitor, or the monitor died
-  // before claiming. Only this process starts scheduler runs and it holds
-  // the lock; a monitor that is just late loses its compare-and-set claim.
-  Status FailUnclaimedRuns();
-  static constexpr Micros kClaimGrace = 5'000'000;
   Status FeedIntegration(StepResult* r);
   Status StartCandidates(StepResult* r);
   // Starts a dev run for a ready task. False (with the reason in *skip)
   // when it was not started and the slot should go to the next candidate.
   Result<bool> StartDev(const Candidate& c, const std::string& domain, std::string* skip);
-  // Runs the monitor of a recorded run; on failure undoes the claim.
+  // Hands a recorded run to the launcher; on failure undoes the claim.
   void LaunchRecorded(const std::string& run_id, const std::string& task_id, const std::string& domain,
                       const std::string& phase);
   Status FailStart(const std::string& run_id, const std::string& task_id, const std::string& phase,
@@ -134,7 +134,7 @@ class Scheduler {
   void Emit(const std::string& kind, const std::optional<std::string>& task_id,
             const std::optional<std::string>& run_id, const std::string& detail);
   void Track(const std::string& run_id, const std::string& task_id, const std::string& domain,
-             const std::string& phase, pid_t pid, bool child);
+             const std::string& phase);
   void Untrack(const std::string& run_id);
   int DevActive(const std::string& domain) const;
   std::string WorkspaceFor(const std::string& task_id) const;
@@ -147,7 +147,10 @@ class Scheduler {
   SchedulerEnv env_;
   TaskStore tasks_;
   Ledger ledger_;
-  std::unique_ptr<Git> git_;
+  std::unique_ptr<Launcher> own_launcher_;
+  Launcher* launcher_ = nullptr;
+  std::unique_ptr<TaskRepo> own_repo_;
+  TaskRepo* repo_ = nullptr;  // null in shared-workspace mode
   std::string base_;
   bool dry_ = false;
 
@@ -160,10 +163,7 @@ class Scheduler {
   std::multiset<Micros> wakes_;               // back-off ends and queue retries
   Micros integrate_not_before_ = 0;
   std::map<std::string, std::string> domain_of_ns_;  // DomainFor, cached
-  std::vector<pid_t> zombies_;                // exited-or-exiting monitors to reap
   int64_t data_version_ = -1;
-  bool monitor_exited_ = false;
-  std::vector<std::string> exited_;  // runs whose monitor exited since the last step
 };
 
 }  // namespace pipeline

@@ -1,10 +1,7 @@
 // Starting runs: choosing dev candidates for free slots, recording a run in
 // the same transaction as the claim and the budget hold, then (after the
-// commit) preparing its worktree and prompt and starting its monitor. A
-// failure after the commit undoes the claim in one transaction (seed W4).
-#include <unistd.h>
-
-#include "proc/process.h"
+// commit) preparing its worktree and prompt and handing it to the launcher.
+// A failure after the commit undoes the claim in one transaction (seed W4).
 #include "agent/run_store.h"
 #include "git/paths.h"
 #include "sched/prompt.h"
@@ -133,11 +130,11 @@ Result<bool> Scheduler::StartDev(const Candidate& c, const std::string& domain, 
     if (skip->empty()) return tx.error();  // the store failed
     return false;
   }
-  Track(run_id, c.id, domain, "dev", 0, false);
-  // After the commit: worktree, prompt, monitor. Any failure undoes the claim.
+  Track(run_id, c.id, domain, "dev");
+  // After the commit: worktree, prompt, launch. Any failure undoes the claim.
   std::string why;
   if (!options_.shared_workspace) {
-    auto wt = git_ ? git_->EnsureWorktree(paths_, c.id, base_) : Result<std::string>(Unavailable("no git"));
+    auto wt = repo_ ? repo_->EnsureWorktree(c.id, base_) : Result<std::string>(Unavailable("no git"));
     if (!wt.ok()) why = "worktree: " + wt.message();
   }
   if (why.empty()) {
@@ -174,23 +171,12 @@ Result<bool> Scheduler::StartDev(const Candidate& c, const std::string& domain, 
 
 void Scheduler::LaunchRecorded(const std::string& run_id, const std::string& task_id, const std::string& domain,
                                const std::string& phase) {
-  Track(run_id, task_id, domain, phase, 0, false);
-  // The monitor (`pipeline agent __monitor`, see agent/monitor.h) is started
-  // without waiting for its handshake: starts do not queue behind each
-  // other's process start-up, and the pidfd tells us when it is over. A
-  // monitor that exits before claiming its run is noticed in Step.
-  SpawnOptions o;
-  o.argv = {env_.self_exe, "agent", "__monitor", run_id, "--root", paths_.root};
-  o.new_session = true;  // no terminal, no process group of ours: it outlives us
-  o.stdout_mode = SpawnOptions::Out::kNull;
-  o.stderr_mode = SpawnOptions::Out::kNull;
-  auto spawned = Spawn(o);
-  if (!spawned.ok()) {
-    (void)FailStart(run_id, task_id, phase, "monitor: " + spawned.message());
+  Track(run_id, task_id, domain, phase);
+  Status launched = launcher_->Launch(LaunchRequest{run_id, task_id, domain, phase});
+  if (!launched.ok()) {
+    (void)FailStart(run_id, task_id, phase, launched.message());
     return;
   }
-  Untrack(run_id);
-  Track(run_id, task_id, domain, phase, spawned->pid, true);
   Emit("started", task_id, run_id, phase + " domain=" + domain);
   if (phase == "dev")
     (void)Comment(task_id, "Pipeline scheduler: started run=" + run_id + " domain=" + domain);
