@@ -11,6 +11,8 @@
 #include "sched/scheduler_lock.h"
 #include "store/root.h"
 #include "sched/prompt.h"
+#include "slurm/executor_config.h"
+#include "slurm/launcher.h"
 #include "util/clock.h"
 #include "util/files.h"
 #include "util/text.h"
@@ -139,6 +141,22 @@ int RunCommand(const Args& args) {
   SchedulerEnv env;
   env.default_budget_cents = *default_budget;
   env.on_event = on_event;
+  // [executor] kind = "slurm": every run is a batch job (slurm/launcher.h).
+  auto executor = slurm::SlurmExecutorFromConfig(*config, *paths, SelfExePath());
+  if (!executor.ok()) return Fail(executor.error());
+  std::unique_ptr<slurm::Client> slurm_client;
+  std::unique_ptr<slurm::Launcher> slurm_launcher;
+  if (*executor) {
+    slurm_client = std::make_unique<slurm::Client>(RealProcessRunner(),
+                                                   slurm::ClientOptions{.slurm_conf = (*executor)->slurm_conf});
+    if (Status up = slurm_client->Ping(); !up.ok()) return Fail(up);
+    if (!options->dry_run) {
+      if (Status made = MakeDirs((*executor)->options.shared_dir + "/runs"); !made.ok()) return Fail(made);
+    }
+    slurm_launcher = std::make_unique<slurm::Launcher>(*db, *paths, SystemClock(), *slurm_client,
+                                                       (*executor)->options);
+    env.launcher = slurm_launcher.get();
+  }
   Scheduler sched(*options, *db, *paths, SystemClock(), env);
   if (Status s = sched.Recover(); !s.ok()) return Fail(s);
   if (options->dry_run || options->once) {

@@ -161,6 +161,7 @@ int RunNodeJob(const std::string& run_dir_in) {
   result["cost_cents"] = run->cost_cents;
   result["turns"] = run->turns;
   result["head_before"] = Opt(run->head_before);
+  result["profile"] = run->profile;
   result["head_after"] = Opt(run->head_after);
   result["error"] = Opt(run->error);
   result["comments"] = json::array();
@@ -199,6 +200,7 @@ Result<std::optional<JobResult>> ReadJobResult(const std::string& run_dir) {
     r.outcome.error = OptOf<std::string>(j, "error");
     r.started_at = OptOf<Micros>(j, "started_at");
     r.head_before = OptOf<std::string>(j, "head_before");
+    r.profile = j.value("profile", "");
     for (const json& c : j.at("comments"))
       r.comments.push_back({c.at("text").get<std::string>(), c.at("author").get<std::string>(),
                             c.at("created_at").get<Micros>()});
@@ -220,6 +222,13 @@ Status ImportJobResult(Db& db, const std::string& run_id, const JobResult& resul
         if (!StartsWith(c.author, "agent:")) continue;
         PL_RETURN_IF_ERROR(tasks.AddComment(*run.task_id, c.text, c.author).status());
       }
+    }
+    if (run.status == RunStatus::kStarting) {
+      // The row never saw the node start the agent: record that first, so
+      // the row carries the head the agent started from and its profile.
+      PL_RETURN_IF_ERROR(MarkRunRunning(db, run_id, /*agent_pid=*/0,
+                                        result.started_at.value_or(result.outcome.ended_at), result.head_before,
+                                        result.profile.empty() ? run.profile : result.profile));
     }
     return FinishRun(db, run_id, result.outcome);
   });

@@ -47,6 +47,7 @@ struct JobResult {
   RunOutcome outcome;
   std::optional<Micros> started_at;
   std::optional<std::string> head_before;
+  std::string profile;               // as the node resolved it
   std::vector<JobComment> comments;  // made by the agent during the run
 };
 

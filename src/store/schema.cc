@@ -257,6 +257,11 @@ DROP INDEX IF EXISTS holds_by_domain_cents;
 DROP INDEX IF EXISTS ledger_by_domain_cents;
 CREATE INDEX tasks_id_status ON tasks (id, status);
 )sql",
+      // v6: a run executed as a cluster job is claimed by its job id, not
+      // by a monitor process on this host (whose pid would mean nothing).
+      R"sql(
+ALTER TABLE runs ADD COLUMN cluster_job TEXT;
+)sql",
   };
   return kMigrations;
 }
