@@ -1,5 +1,7 @@
 #include "slurm/launcher.h"
 
+#include <signal.h>
+
 #include <algorithm>
 
 #include "agent/run_store.h"
@@ -118,10 +120,7 @@ Status Launcher::Reconcile(bool watching) {
 Status Launcher::Settle(const std::string& run_id, Job& job) {
   std::string run_dir = RunDirFor(run_id);
   PL_ASSIGN_OR_RETURN(std::optional<JobResult> result, ReadJobResult(run_dir));
-  if (result) {
-    Status s = ImportJobResult(db_, run_id, *result);
-    return s.ok() || s.kind() == ErrorKind::kRefused ? Status::Ok() : s;
-  }
+  if (result) return Import(run_id, job, *result);
   auto info = client_.Query(job.id);
   if (!info.ok()) {
     // The controller is down or slow: try again at the next poll.
@@ -137,10 +136,7 @@ Status Launcher::Settle(const std::string& run_id, Job& job) {
   job.pending_reason.clear();
   // Final, yet the result may have landed between our two looks.
   PL_ASSIGN_OR_RETURN(result, ReadJobResult(run_dir));
-  if (result) {
-    Status s = ImportJobResult(db_, run_id, *result);
-    return s.ok() || s.kind() == ErrorKind::kRefused ? Status::Ok() : s;
-  }
+  if (result) return Import(run_id, job, *result);
   RunOutcome o;
   o.ended_at = clock_.Now();
   o.exit_code = j.exit_code;
@@ -168,6 +164,24 @@ Status Launcher::Settle(const std::string& run_id, Job& job) {
       break;
   }
   Status s = db_.Write([&] { return FinishRun(db_, run_id, o); });
+  return s.ok() || s.kind() == ErrorKind::kRefused ? Status::Ok() : s;
+}
+
+Status Launcher::Import(const std::string& run_id, const Job& job, JobResult result) {
+  // scancel signals every process of the job at once: when the agent dies
+  // of it before the monitor reads its own SIGTERM, the node reports a
+  // failed run "killed by signal 15". Slurm knows better: it was cancelled.
+  if (result.outcome.status == RunStatus::kFailed && result.outcome.term_signal &&
+      (*result.outcome.term_signal == SIGTERM || *result.outcome.term_signal == SIGKILL)) {
+    auto info = client_.Query(job.id);
+    // Still COMPLETING (its processes being killed): ask again next poll.
+    if (info.ok() && *info && !IsFinal((*info)->state)) return Status::Ok();
+    if (info.ok() && *info && (*info)->state == JobState::kCancelled) {
+      result.outcome.status = RunStatus::kKilled;
+      result.outcome.error = KillRequested(db_, run_id) ? "killed on request" : "the cluster job was cancelled";
+    }
+  }
+  Status s = ImportJobResult(db_, run_id, result);
   return s.ok() || s.kind() == ErrorKind::kRefused ? Status::Ok() : s;
 }
 

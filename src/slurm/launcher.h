@@ -28,6 +28,7 @@
 #include "sched/launcher.h"
 #include "sched/local_launcher.h"
 #include "slurm/client.h"
+#include "slurm/node_job.h"
 #include "store/root.h"
 
 namespace pipeline::slurm {
@@ -77,6 +78,7 @@ class Launcher final : public pipeline::Launcher {
   };
   // The run ended: import its result, or record what Slurm says.
   Status Settle(const std::string& run_id, Job& job);
+  Status Import(const std::string& run_id, const Job& job, JobResult result);
 
   Db& db_;
   RootPaths paths_;
