@@ -10,6 +10,8 @@ packages=(
   libtomlplusplus-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
   chromium  # the dashboard's browser tests (tests/serve_browser_test.cc)
 )
+# The Slurm executor's tests run a one-node cluster (scripts/slurm-cluster.sh).
+packages+=(munge slurmctld slurmd slurm-client)
 # The real agent CLIs (Claude Code, Codex) are npm packages; their tests need
 # node and npm. Machines that already have them (from any source) keep theirs.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

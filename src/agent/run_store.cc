@@ -144,6 +144,8 @@ Result<std::vector<std::string>> ReapDeadMonitors(Db& db, Clock& clock) {
   Micros now = clock.Now();
   for (const auto& r : active) {
     std::string error;
+    PL_ASSIGN_OR_RETURN(auto job, ClusterJobOfRun(db, r.run_id));
+    if (job) continue;  // out on a cluster: its launcher decides
     if (r.monitor_pid > 0) {
       if (ProcessAlive(r.monitor_pid, r.monitor_start)) continue;
       error = "monitor died";
@@ -174,6 +176,26 @@ Result<RunRecord> ClaimRunForMonitor(Db& db, const std::string& run_id, pid_t pi
   PL_ASSIGN_OR_RETURN(int n, Update(db, s));
   if (n == 0) return Refused("run " + run_id + " is not waiting to start");
   return GetRun(db, run_id);
+}
+
+Status ClaimRunForClusterJob(Db& db, const std::string& run_id, const std::string& job_id) {
+  Stmt& s = db.Cached(
+      "UPDATE runs SET cluster_job = ? "
+      "WHERE run_id = ? AND status = 'starting' AND monitor_pid IS NULL AND cluster_job IS NULL");
+  s.BindAll(job_id, run_id);
+  PL_ASSIGN_OR_RETURN(int n, Update(db, s));
+  if (n == 0) return Refused("run " + run_id + " is not waiting to start");
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> ClusterJobOfRun(Db& db, const std::string& run_id) {
+  Stmt& s = db.Cached("SELECT cluster_job FROM runs WHERE run_id = ?");
+  s.Bind(1, run_id);
+  PL_ASSIGN_OR_RETURN(bool row, s.Step());
+  std::optional<std::string> job;
+  if (row && !s.IsNull(0)) job = s.Text(0);
+  s.Reset();
+  return job;
 }
 
 Status MarkRunRunning(Db& db, const std::string& run_id, pid_t agent_pid, Micros started_at,

@@ -37,6 +37,14 @@ inline constexpr Micros kNeverStartedMicros = 10'000'000;
 // starting (no monitor yet) -> starting with monitor_pid/monitor_start set.
 // kRefused when the row is no longer waiting for a monitor.
 Result<RunRecord> ClaimRunForMonitor(Db& db, const std::string& run_id, pid_t pid, uint64_t start_time);
+// starting (unclaimed) -> starting claimed by cluster job `job_id`: the run
+// is out on a cluster, and its end comes back through files the launcher
+// imports (slurm/node_job.h). ReapDeadMonitors leaves such rows alone: only
+// the cluster launcher can tell whether the job still lives. kRefused when
+// the row is no longer waiting to start.
+Status ClaimRunForClusterJob(Db& db, const std::string& run_id, const std::string& job_id);
+// The cluster job that claimed the run, if any.
+Result<std::optional<std::string>> ClusterJobOfRun(Db& db, const std::string& run_id);
 // The agent is running: agent pid, start time, head before, resolved profile.
 Status MarkRunRunning(Db& db, const std::string& run_id, pid_t agent_pid, Micros started_at,
                       const std::optional<std::string>& head_before, const std::string& profile);

@@ -21,6 +21,7 @@
 #include "util/files.h"
 #include "util/log.h"
 #include "util/text.h"
+#include "slurm/node_job.h"
 
 namespace pipeline {
 namespace {
@@ -259,6 +260,12 @@ int RunMonitorCommand(const Args& args) {
 
 }  // namespace
 
+// A run carried out as a cluster job (src/slurm/node_job.h): RUN_DIR.
+int RunNodeJobCommand(const Args& args) {
+  if (args.size() != 1) return UsageError("usage: pipeline agent __job RUN_DIR");
+  return slurm::RunNodeJob(args[0]);
+}
+
 int AgentCommand(const Args& args) {
   static const CommandGroup kAgent = {
       "pipeline agent",
@@ -273,6 +280,7 @@ int AgentCommand(const Args& args) {
           {"kill", "RUN_ID [--json]: stop a run (its whole process group)", RunKill},
           {"list", "[--active] [--json]: runs, newest first", RunList},
           {"__monitor", "(internal) supervise one run", RunMonitorCommand, /*listed=*/false},
+          {"__job", "(internal) carry out a run as a cluster job", RunNodeJobCommand, /*listed=*/false},
       },
   };
   return Dispatch(kAgent, args);

@@ -18,6 +18,8 @@
 #include "sched/scheduler_lock.h"
 #include "store/root.h"
 #include "sched/prompt.h"
+#include "slurm/executor_config.h"
+#include "slurm/launcher.h"
 #include "tasks/task_queries.h"
 #include "util/clock.h"
 #include "util/files.h"
@@ -218,6 +220,24 @@ int IdleSummary(Db& db, const SchedulerOptions& options, int64_t default_budget,
 
 }  // namespace
 
+// [executor] kind = "slurm": every dev and verify run is a batch job
+// (slurm/launcher.h); the client and launcher live as long as the scheduler.
+struct SlurmExecution {
+  std::unique_ptr<slurm::Client> client;
+  std::unique_ptr<slurm::Launcher> launcher;
+
+  Status Open(const Config& config, const RootPaths& paths, Db& db, bool dry_run, SchedulerEnv* env) {
+    PL_ASSIGN_OR_RETURN(auto executor, slurm::SlurmExecutorFromConfig(config, paths, SelfExePath()));
+    if (!executor) return Status::Ok();
+    client = std::make_unique<slurm::Client>(RealProcessRunner(), slurm::ClientOptions{.slurm_conf = executor->slurm_conf});
+    PL_RETURN_IF_ERROR(client->Ping());
+    if (!dry_run) PL_RETURN_IF_ERROR(MakeDirs(executor->options.shared_dir + "/runs"));
+    launcher = std::make_unique<slurm::Launcher>(db, paths, SystemClock(), *client, executor->options);
+    env->launcher = launcher.get();
+    return Status::Ok();
+  }
+};
+
 int RunCommand(const Args& args) {
   CLI::App app("Work the backlog: harvest ended runs, verify, integrate, start dev runs in free slots",
                "pipeline run");
@@ -258,6 +278,8 @@ int RunCommand(const Args& args) {
   env.default_budget_cents = *default_budget;
   env.on_event = on_event;
   event_log.set_db(db.get());
+  SlurmExecution slurm;
+  if (Status s = slurm.Open(*config, *paths, *db, options->dry_run, &env); !s.ok()) return Fail(s);
   Scheduler sched(*options, *db, *paths, SystemClock(), env);
   if (Status s = sched.Recover(); !s.ok()) return Fail(s);
   if (!options->dry_run) {

@@ -267,6 +267,11 @@ CREATE TABLE domain_pauses (
   paused_by TEXT NOT NULL
 );
 )sql",
+      // v7: a run executed as a cluster job is claimed by its job id, not
+      // by a monitor process on this host (whose pid would mean nothing).
+      R"sql(
+ALTER TABLE runs ADD COLUMN cluster_job TEXT;
+)sql",
   };
   return kMigrations;
 }

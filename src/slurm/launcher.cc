@@ -1,0 +1,205 @@
+#include "slurm/launcher.h"
+
+#include <signal.h>
+
+#include <algorithm>
+
+#include "agent/run_store.h"
+#include "slurm/node_job.h"
+#include "util/files.h"
+#include "util/text.h"
+
+namespace pipeline::slurm {
+
+namespace {
+constexpr const char* kInfraPrefix = "cluster: ";
+}
+
+std::string JobNameForRun(const std::string& run_id) {
+  std::string name = "pl-";
+  for (char c : run_id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-';
+    name.push_back(ok ? c : '_');
+  }
+  if (name.size() > 128) name.resize(128);
+  return name;
+}
+
+bool IsClusterInfrastructureError(const std::string& error) { return StartsWith(error, kInfraPrefix); }
+
+Launcher::Launcher(Db& db, RootPaths paths, Clock& clock, Client& client, ExecutorOptions options)
+    : db_(db),
+      paths_(std::move(paths)),
+      clock_(clock),
+      client_(client),
+      options_(std::move(options)),
+      local_(db_, paths_, clock_, options_.self_exe) {}
+
+std::string Launcher::RunDirFor(const std::string& run_id) const { return options_.shared_dir + "/runs/" + run_id; }
+
+Status Launcher::Launch(const LaunchRequest& req) {
+  if (req.phase == "integrate") return local_.Launch(req);
+  PL_RETURN_IF_ERROR(ValidateRunId(req.run_id));
+  std::string run_dir = RunDirFor(req.run_id);
+  PL_RETURN_IF_ERROR(MakeDirs(run_dir));
+  PL_RETURN_IF_ERROR(WriteJob(db_, paths_, req.run_id, run_dir));
+  PL_ASSIGN_OR_RETURN(std::string script, WriteJobScript(options_.shared_dir));
+  SubmitRequest s;
+  s.job_name = JobNameForRun(req.run_id);
+  s.partition = req.phase == "dev" || options_.check_partition.empty() ? options_.partition : options_.check_partition;
+  s.account = options_.account;
+  s.time_limit_minutes = options_.time_limit_minutes;
+  s.cpus = options_.cpus;
+  s.mem_mb = options_.mem_mb;
+  s.chdir = run_dir;
+  s.output = run_dir + "/job.out";
+  s.script = script;
+  s.args = {options_.self_exe, "agent", "__job", run_dir};
+  PL_ASSIGN_OR_RETURN(std::string id, client_.Submit(s));
+  Status claimed = db_.Write([&] { return ClaimRunForClusterJob(db_, req.run_id, id); });
+  if (!claimed.ok()) {
+    // The row stopped waiting meanwhile (killed): the job must not run.
+    (void)client_.Cancel(id);
+    return claimed;
+  }
+  jobs_[req.run_id] = Job{id, ""};
+  return Status::Ok();
+}
+
+void Launcher::Adopt(const RunRecord& run) {
+  if (run.phase == "integrate") return local_.Adopt(run);
+  Job job;
+  auto claimed = ClusterJobOfRun(db_, run.run_id);
+  if (claimed.ok() && *claimed) job.id = **claimed;
+  jobs_[run.run_id] = job;
+}
+
+void Launcher::Forget(const std::string& run_id) {
+  if (jobs_.erase(run_id) == 0) local_.Forget(run_id);
+}
+
+std::optional<Micros> Launcher::PollEvery() const {
+  std::optional<Micros> local = local_.PollEvery();
+  if (jobs_.empty()) return local;
+  return local ? std::min(*local, options_.poll_every) : options_.poll_every;
+}
+
+std::optional<std::string> Launcher::PendingReason(const std::string& run_id) const {
+  auto it = jobs_.find(run_id);
+  if (it == jobs_.end() || it->second.pending_reason.empty()) return std::nullopt;
+  return "queued on Slurm: " + it->second.pending_reason;
+}
+
+Status Launcher::Reconcile(bool watching) {
+  // Ours first: a row a crash left unclaimed between sbatch and the claim
+  // is claimed here by its job's name before the local reconcile would
+  // take it for a run that never started.
+  for (auto& [run_id, job] : jobs_) {
+    auto row = GetRun(db_, run_id);
+    if (!row.ok()) continue;
+    if (IsTerminal(row->status)) continue;  // harvested soon; Forget follows
+    if (job.id.empty()) {
+      // Adopted before its claim: a scheduler died between sbatch and the
+      // claim, or before sbatch. The job name says which.
+      PL_ASSIGN_OR_RETURN(std::vector<JobInfo> found, client_.FindByName(JobNameForRun(run_id)));
+      if (found.empty()) {
+        if (clock_.Now() - row->created_at < kClaimGrace) continue;  // a submission may be in flight
+        PL_RETURN_IF_ERROR(db_.Write([&] { return FailRun(db_, run_id, "never started", clock_.Now()); }));
+        continue;
+      }
+      job.id = found.front().id;
+      Status claimed = db_.Write([&] { return ClaimRunForClusterJob(db_, run_id, job.id); });
+      if (!claimed.ok() && claimed.kind() != ErrorKind::kRefused) return claimed;
+    }
+    PL_RETURN_IF_ERROR(Settle(run_id, job));
+  }
+  return local_.Reconcile(watching);
+}
+
+Status Launcher::Settle(const std::string& run_id, Job& job) {
+  std::string run_dir = RunDirFor(run_id);
+  PL_ASSIGN_OR_RETURN(std::optional<JobResult> result, ReadJobResult(run_dir));
+  if (result) return Import(run_id, job, *result);
+  auto info = client_.Query(job.id);
+  if (!info.ok()) {
+    // The controller is down or slow: try again at the next poll.
+    if (info.kind() == ErrorKind::kUnavailable) return Status::Ok();
+    return info.error();
+  }
+  if (!*info) return Status::Ok();  // not known yet (sbatch just answered)
+  const JobInfo& j = **info;
+  if (!IsFinal(j.state)) {
+    job.pending_reason = j.state == JobState::kPending ? j.reason : "";
+    return Status::Ok();
+  }
+  job.pending_reason.clear();
+  // Final, yet the result may have landed between our two looks.
+  PL_ASSIGN_OR_RETURN(result, ReadJobResult(run_dir));
+  if (result) return Import(run_id, job, *result);
+  RunOutcome o;
+  o.ended_at = clock_.Now();
+  o.exit_code = j.exit_code;
+  switch (OutcomeOf(j.state)) {
+    case JobOutcome::kTimeout:
+      o.status = RunStatus::kTimeout;
+      o.error = "the cluster job ran past its time limit";
+      break;
+    case JobOutcome::kKilled:
+      o.status = RunStatus::kKilled;
+      o.error = KillRequested(db_, run_id) ? "killed on request" : "the cluster job was cancelled";
+      break;
+    case JobOutcome::kOutOfMemory:
+      o.status = RunStatus::kFailed;
+      o.error = "memory limit";
+      break;
+    case JobOutcome::kInfrastructure:
+      o.status = RunStatus::kFailed;
+      o.error = std::string(kInfraPrefix) + JobStateName(j.state);
+      break;
+    default:
+      o.status = RunStatus::kFailed;
+      o.error = "the cluster job " + std::string(JobStateName(j.state)) + " (exit " +
+                std::to_string(j.exit_code) + ") without a result; see " + run_dir + "/job.out";
+      break;
+  }
+  Status s = db_.Write([&] { return FinishRun(db_, run_id, o); });
+  return s.ok() || s.kind() == ErrorKind::kRefused ? Status::Ok() : s;
+}
+
+Status Launcher::Import(const std::string& run_id, const Job& job, JobResult result) {
+  // scancel signals every process of the job at once: when the agent dies
+  // of it before the monitor reads its own SIGTERM, the node reports a
+  // failed run "killed by signal 15". Slurm knows better: it was cancelled.
+  if (result.outcome.status == RunStatus::kFailed && result.outcome.term_signal &&
+      (*result.outcome.term_signal == SIGTERM || *result.outcome.term_signal == SIGKILL)) {
+    auto info = client_.Query(job.id);
+    // Still COMPLETING (its processes being killed): ask again next poll.
+    if (info.ok() && *info && !IsFinal((*info)->state)) return Status::Ok();
+    if (info.ok() && *info && (*info)->state == JobState::kCancelled) {
+      result.outcome.status = RunStatus::kKilled;
+      result.outcome.error = KillRequested(db_, run_id) ? "killed on request" : "the cluster job was cancelled";
+    }
+  }
+  Status s = ImportJobResult(db_, run_id, result);
+  return s.ok() || s.kind() == ErrorKind::kRefused ? Status::Ok() : s;
+}
+
+Status Launcher::Kill(const std::string& run_id) {
+  if (!jobs_.count(run_id)) {
+    auto row = GetRun(db_, run_id);
+    if (row.ok() && row->phase == "integrate") return local_.Kill(run_id);
+  }
+  PL_RETURN_IF_ERROR(db_.Write([&] { return MarkKillRequested(db_, run_id); }));
+  auto it = jobs_.find(run_id);
+  std::string id;
+  if (it != jobs_.end()) id = it->second.id;
+  if (id.empty()) {
+    PL_ASSIGN_OR_RETURN(auto job, ClusterJobOfRun(db_, run_id));
+    if (job) id = *job;
+  }
+  if (id.empty()) return Status::Ok();  // not submitted: the claim will be refused
+  return client_.Cancel(id);
+}
+
+}  // namespace pipeline::slurm

@@ -1,0 +1,92 @@
+// The cluster launcher: each run the scheduler records is one Slurm batch
+// job (`sbatch`), which runs `pipeline agent __job RUN_DIR` on a node — the
+// same supervised run as a local one, its store node-local and private; the
+// result comes back as files in a directory both hosts share
+// (slurm/node_job.h). The scheduler keeps what only it knows: budgets held
+// before submission, one run per domain, the merge queue, the store.
+//
+// What the Launcher questions mean here (sched/launcher.h):
+//  * claim: the job id, written to the run's row right after sbatch
+//    (ClaimRunForClusterJob). A crash between the two is repaired on
+//    adoption by looking the job up by its name, derived from the run id:
+//    never submitted twice.
+//  * alive: squeue/scontrol/sacct say the job is not final.
+//  * end: polled (Slurm gives a client no event): result.json imported in
+//    one transaction, or, for a job that ended without one, its Slurm state
+//    mapped onto ours (TIMEOUT -> timeout, CANCELLED -> killed,
+//    OUT_OF_MEMORY -> failed "memory limit", NODE_FAIL / PREEMPTED ->
+//    failed "cluster: ..." which the scheduler does not count against the task).
+//  * kill: scancel; the row says killed once the job is gone.
+// Integration runs stay on this host (a LocalLauncher): the merge queue
+// moves the base branch of the repository here, next to the store.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "sched/launcher.h"
+#include "sched/local_launcher.h"
+#include "slurm/client.h"
+#include "slurm/node_job.h"
+#include "store/root.h"
+
+namespace pipeline::slurm {
+
+struct ExecutorOptions {
+  std::string shared_dir;        // reachable from every node: runs/<id>/ live here
+  std::string partition;         // dev runs; empty: the cluster's default
+  std::string check_partition;   // verify and integration checks; empty: partition
+  std::string account;
+  int time_limit_minutes = 0;
+  int cpus = 0;
+  int64_t mem_mb = 0;
+  std::string self_exe;          // the pipeline binary the nodes run (same path on every node)
+  Micros poll_every = 500'000;
+};
+
+// The job name of a run: "pl-" and the run id with every character outside
+// [A-Za-z0-9._-] replaced by '_', at most 128 bytes.
+std::string JobNameForRun(const std::string& run_id);
+
+// An error a cluster run ends with when the machine, not the run, failed:
+// the scheduler retries such a run without counting it against the task.
+bool IsClusterInfrastructureError(const std::string& error);
+
+class Launcher final : public pipeline::Launcher {
+ public:
+  Launcher(Db& db, RootPaths paths, Clock& clock, Client& client, ExecutorOptions options);
+
+  Status Launch(const LaunchRequest& run) override;
+  void Adopt(const RunRecord& run) override;
+  void Forget(const std::string& run_id) override;
+  Status Reconcile(bool watching) override;
+  std::vector<Watch> Watches() const override { return local_.Watches(); }
+  void OnReadable(const std::string& run_id) override { local_.OnReadable(run_id); }
+  std::optional<Micros> PollEvery() const override;
+  Status Kill(const std::string& run_id) override;
+  void Detach(Micros timeout) override { local_.Detach(timeout); }
+
+  // Why a run's job waits ("queued on Slurm: Resources"), for status.
+  std::optional<std::string> PendingReason(const std::string& run_id) const;
+  std::string RunDirFor(const std::string& run_id) const;
+
+ private:
+  struct Job {
+    std::string id;           // empty: not yet claimed (adopted before the claim)
+    std::string pending_reason;
+  };
+  // The run ended: import its result, or record what Slurm says.
+  Status Settle(const std::string& run_id, Job& job);
+  Status Import(const std::string& run_id, const Job& job, JobResult result);
+
+  Db& db_;
+  RootPaths paths_;
+  Clock& clock_;
+  Client& client_;
+  ExecutorOptions options_;
+  std::map<std::string, Job> jobs_;
+  LocalLauncher local_;  // integration runs
+};
+
+}  // namespace pipeline::slurm

@@ -1,0 +1,164 @@
+// `pipeline run` with [executor] kind = "slurm" against a real one-node
+// cluster: dev and verify runs are batch jobs, the merge queue stays here.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "sched_fixture.h"
+#include "slurm/cluster.h"
+
+namespace pipeline::testing {
+namespace {
+
+std::string SlurmConfig(const std::string& conf, const std::string& agent, const std::string& extra = "") {
+  return "[fund]\ndefault_budget_cents = 100000\n"
+         "[scheduler]\nbackoff_base_s = 0\nreserve_cents = 10\nintegrate_retry_s = 1\n" + extra +
+         "\n[agent]\nprofile = \"t\"\n" + ProfileToml("t", {agent}) +
+         "[verify]\ncommand = [\"test\", \"-f\", \"README.md\"]\n"
+         "[executor]\nkind = \"slurm\"\n[executor.slurm]\nslurm_conf = \"" + conf + "\"\npoll_ms = 100\n";
+}
+
+// An agent that commits one file and reports 7 cents.
+std::string CostlyCommitAgent(const std::string& dir) {
+  std::string path = dir + "/agent.sh";
+  WriteTextFile(path,
+                "#!/bin/sh\nset -e\necho \"work for $PIPELINE_TASK_ID\" > \"work-$PIPELINE_TASK_ID.txt\"\n"
+                "git add -A\ngit commit -q -m \"work on $PIPELINE_TASK_ID\"\necho 'cost_cents: 7'\n");
+  chmod(path.c_str(), 0755);
+  return path;
+}
+
+TEST(SchedSlurm, WholePipelineOnSlurmLandsEveryTaskWithExactCosts) {
+  std::string conf = EnsureSlurmCluster();
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  SchedRepo repo("");
+  WriteTextFile(repo.paths().config(), SlurmConfig(conf, CostlyCommitAgent(repo.dir())));
+  std::vector<std::string> ids = {repo.Task("api change", std::string("src/api")),
+                                  repo.Task("docs change", std::string("docs")),
+                                  repo.Task("cli change", std::string("src/cli"))};
+  auto r = repo.Run({"--until-idle"}, 180000);
+  ASSERT_EQ(r.exit.exit_code, 0) << r.err;
+  for (const std::string& id : ids) {
+    EXPECT_EQ(repo.Status(id), "done") << id << "\n" << r.err;
+    auto show = RunArgv({"git", "-C", repo.dir(), "show", "main:work-" + id + ".txt"});
+    EXPECT_TRUE(show.ok()) << id << ": " << show.err;
+  }
+  // Dev and verify runs went through Slurm; integration stayed here.
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE phase IN ('dev', 'verify') AND cluster_job IS NULL"), 0);
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE phase = 'dev' AND status = 'done'"), 3);
+  EXPECT_GE(repo.Int("SELECT COUNT(*) FROM runs WHERE phase = 'integrate' AND cluster_job IS NULL"), 3);
+  // Costs exact: 7 cents per dev run, settled once each, no hold left.
+  EXPECT_EQ(repo.Int("SELECT IFNULL(SUM(cents), 0) FROM ledger WHERE kind = 'spend'"), 21);
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'held'"), 0);
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'settled'"), 3);
+  EXPECT_EQ(repo.Int("SELECT COUNT(DISTINCT cluster_job) FROM runs WHERE cluster_job IS NOT NULL"),
+            repo.Int("SELECT COUNT(*) FROM runs WHERE cluster_job IS NOT NULL"));
+}
+
+TEST(SchedSlurm, MisconfiguredExecutorIsAOneLineErrorAndStartsNothing) {
+  std::string conf = EnsureSlurmCluster();
+  SchedRepo repo("");
+  std::string cfg = SlurmConfig(conf, "true");
+  cfg.replace(cfg.find("kind = \"slurm\""), 14, "kind = \"slurm-cluster\"");
+  WriteTextFile(repo.paths().config(), cfg);
+  std::string id = repo.Task("a change", std::string("src/api"));
+  auto r = repo.Run({"--until-idle"}, 60000);
+  EXPECT_NE(r.exit.exit_code, 0);
+  EXPECT_NE(r.err.find("executor.kind"), std::string::npos) << r.err;
+  EXPECT_EQ(repo.Status(id), "open");
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs"), 0);
+}
+
+}  // namespace
+}  // namespace pipeline::testing
+
+namespace pipeline::testing {
+namespace {
+
+// Starts `pipeline run --until-idle` in repo without waiting for it.
+pid_t StartScheduler(SchedRepo& repo) {
+  SpawnOptions o;
+  o.argv = {PipelineBin(), "run", "--until-idle", "--quiet"};
+  o.cwd = repo.dir();
+  auto p = Spawn(o);
+  EXPECT_TRUE(p.ok()) << p.message();
+  return p.ok() ? p->pid : -1;
+}
+
+// Waits until sql returns a non-empty text (20 s at most).
+std::string WaitFor(SchedRepo& repo, const std::string& sql) {
+  for (int i = 0; i < 400; ++i) {
+    std::string v = repo.Text(sql);
+    if (!v.empty()) return v;
+    usleep(50'000);
+  }
+  ADD_FAILURE() << "timed out waiting for: " << sql;
+  return "";
+}
+
+// An agent that sleeps on its first attempt (long enough to be cancelled or
+// to outlive a killed scheduler), then commits and reports 7 cents.
+std::string SlowFirstAgent(const std::string& dir, int first_sleep_s) {
+  std::string path = dir + "/slow-agent.sh";
+  WriteTextFile(path, "#!/bin/sh\nset -e\nmarker=\"" + dir + "/attempted-$PIPELINE_TASK_ID\"\n"
+                      "if [ ! -e \"$marker\" ]; then touch \"$marker\"; sleep " + std::to_string(first_sleep_s) + "; fi\n"
+                      "echo \"work for $PIPELINE_TASK_ID\" > \"work-$PIPELINE_TASK_ID.txt\"\n"
+                      "git add -A\ngit commit -q -m \"work on $PIPELINE_TASK_ID\"\necho 'cost_cents: 7'\n");
+  chmod(path.c_str(), 0755);
+  return path;
+}
+
+TEST(SchedSlurm, JobCancelledFromOutsideIsKilledAndRetried) {
+  std::string conf = EnsureSlurmCluster();
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  SchedRepo repo("");
+  WriteTextFile(repo.paths().config(), SlurmConfig(conf, SlowFirstAgent(repo.dir(), 30)));
+  std::string id = repo.Task("a change", std::string("src/api"));
+  pid_t sched = StartScheduler(repo);
+  ASSERT_GT(sched, 0);
+  std::string job = WaitFor(repo, "SELECT cluster_job FROM runs WHERE phase = 'dev' AND cluster_job IS NOT NULL");
+  ASSERT_FALSE(job.empty());
+  WaitFor(repo, "SELECT 1 FROM tasks WHERE id = '" + id + "'");
+  // Let the job start its agent, then cancel it as an administrator would.
+  for (int i = 0; i < 200 && !std::filesystem::exists(repo.dir() + "/attempted-" + id); ++i) usleep(50'000);
+  auto cancel = RunArgv({"scancel", job}, "", {{"SLURM_CONF", conf}});
+  ASSERT_TRUE(cancel.ok()) << cancel.err;
+  int status = 0;
+  ASSERT_EQ(waitpid(sched, &status, 0), sched);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(repo.Status(id), "done");
+  EXPECT_EQ(repo.Text("SELECT status FROM runs WHERE cluster_job = '" + job + "'"), "killed")
+      << repo.Text("SELECT error FROM runs WHERE cluster_job = '" + job + "'");
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE phase = 'dev' AND status = 'done'"), 1);
+  EXPECT_EQ(repo.Int("SELECT IFNULL(SUM(cents), 0) FROM ledger WHERE kind = 'spend'"), 7);
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'held'"), 0);
+}
+
+TEST(SchedSlurm, KilledSchedulerIsRestartedAndAdoptsItsJobsWithoutResubmitting) {
+  std::string conf = EnsureSlurmCluster();
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  SchedRepo repo("");
+  WriteTextFile(repo.paths().config(), SlurmConfig(conf, SlowFirstAgent(repo.dir(), 3)));
+  std::vector<std::string> ids = {repo.Task("api", std::string("src/api")), repo.Task("docs", std::string("docs"))};
+  pid_t sched = StartScheduler(repo);
+  ASSERT_GT(sched, 0);
+  for (int i = 0; i < 400 && repo.Int("SELECT COUNT(*) FROM runs WHERE cluster_job IS NOT NULL") < 2; ++i) usleep(50'000);
+  ASSERT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE cluster_job IS NOT NULL"), 2);
+  kill(sched, SIGKILL);
+  waitpid(sched, nullptr, 0);
+  auto r = repo.Run({"--until-idle"}, 120000);
+  ASSERT_EQ(r.exit.exit_code, 0) << r.err;
+  for (const std::string& id : ids) EXPECT_EQ(repo.Status(id), "done") << id << "\n" << r.err;
+  // The two jobs were adopted, not submitted again: one dev run per task.
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE phase = 'dev'"), 2);
+  EXPECT_EQ(repo.Int("SELECT IFNULL(SUM(cents), 0) FROM ledger WHERE kind = 'spend'"), 14);
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'held'"), 0);
+}
+
+}  // namespace
+}  // namespace pipeline::testing
