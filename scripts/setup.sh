@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build git pkg-config ca-certificates
   libsqlite3-dev sqlite3 nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libtomlplusplus-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
+  bubblewrap  # agent runs are confined in it (docs/security.md)
 )
 # The real agent CLIs (Claude Code, Codex) are npm packages; their tests need
 # node and npm. Machines that already have them (from any source) keep theirs.

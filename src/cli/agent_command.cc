@@ -14,6 +14,7 @@
 #include "agent/run_store.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "sandbox/sandbox_exec.h"
 #include "config/config.h"
 #include "util/files.h"
 #include "util/text.h"
@@ -263,6 +264,7 @@ int AgentCommand(const Args& args) {
   if (sub == "kill") return RunKill(rest);
   if (sub == "list") return RunList(rest);
   if (sub == "__monitor") return RunMonitorCommand(rest);
+  if (sub == "__sandbox-exec") return SandboxExecMain(rest);  // inside a confined run, see sandbox/sandbox_exec.h
   if (sub == "--help" || sub == "-h" || sub == "help") {
     PrintAgentUsage(stdout);
     return 0;

@@ -6,6 +6,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "sandbox/in_run_cli.h"
 #include "config/config.h"
 #include "ledger/ledger.h"
 #include "store/root.h"
@@ -82,6 +83,7 @@ Result<Opened> Open(const StoreFlags& flags) {
 }  // namespace
 
 int FundCommand(const Args& args) {
+  if (auto rc = InsideRunCommand("fund", args)) return *rc;  // refused inside a confined run
   CLI::App app("The per-domain budget ledger (seed `fund` protocol). Amounts are whole cents.", "pipeline fund");
   app.fallthrough();  // --json / --root are accepted after the subcommand, where the seed puts them
   app.require_subcommand(1, 1);

@@ -10,6 +10,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "sandbox/in_run_cli.h"
 #include "store/root.h"
 #include "tasks/task_store.h"
 #include "util/files.h"
@@ -289,6 +290,7 @@ class Runner {
 }  // namespace
 
 int TaskCommand(const Args& args) {
+  if (auto rc = InsideRunCommand("task", args)) return *rc;  // a confined run reaches its monitor only
   // The review gate lives with the merge queue; `task approve|reject` is its
   // natural spelling for a person reading a task list.
   if (!args.empty() && (args[0] == "approve" || args[0] == "reject")) return ReviewCommand(args);

@@ -36,6 +36,19 @@ const char* DefaultConfigText() {
 # timeout_s = 1800
 # max_iter = 80
 # log_cap_bytes = 8388608 # per stream; the middle of a larger log is dropped
+
+[sandbox]
+# Agent runs are confined (docs/security.md): bubblewrap + Landlock.
+# enabled = true
+# off = []                # protections to go without: "filesystem", "processes", "network", "memory"
+# read_deny = ["~/.ssh", "~/.aws", "~/.config/gh", "~/.netrc", "~/.git-credentials", "~/.gnupg",
+#              "~/.docker", "~/.kube", "~/.config/gcloud", "~/.azure", "~/.claude", "~/.claude.json",
+#              "~/.codex", "~/.config/claude", "~/.gemini", "/run/docker.sock", "/var/run/docker.sock"]
+# read_deny_extra = []    # added to read_deny
+# memory_limit_mb = 8192  # per run, children included; 0: none
+# min_free_mb = 1024      # MemAvailable kept free when a run starts
+# Per profile ([profiles.NAME]): credentials = ["~/.claude/.credentials.json"],
+# pass_env = ["ANTHROPIC_API_KEY"], net_ports = "443" ("any": unrestricted).
 )toml";
 }
 

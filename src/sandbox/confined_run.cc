@@ -1,0 +1,120 @@
+#include "sandbox/confined_run.h"
+
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "util/files.h"
+
+extern char** environ;
+
+namespace pipeline {
+namespace {
+
+std::string PersonHome() {
+  if (const char* h = getenv("HOME"); h && *h) return h;
+  if (struct passwd* pw = getpwuid(getuid())) return pw->pw_dir;
+  return "/";
+}
+
+std::map<std::string, std::string> Environ() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv(*e);
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+}  // namespace
+
+std::string RunPrivateDir(const std::string& store_root, const std::string& run_id) {
+  return store_root + "/sandbox/" + run_id;
+}
+
+Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInputs& in,
+                                                         const KernelProtections& kernel) {
+  SandboxSettings settings = in.settings;
+  // Port rules are needed only by a profile that names ports.
+  if (!in.connect_ports) settings.off.insert(kProtectionNetwork);
+  PL_RETURN_IF_ERROR(RequireProtections(settings, kernel));
+  std::unique_ptr<ConfinedRun> r(new ConfinedRun());
+  r->in_ = in;
+  r->bwrap_ = kernel.bwrap;
+  r->private_dir_ = RunPrivateDir(in.store_root, in.run_id);
+  (void)RemoveAll(r->private_dir_);
+  for (const char* sub : {"home", "tmp"}) PL_RETURN_IF_ERROR(MakeDirs(JoinPath(r->private_dir_, sub), 0700));
+
+  PolicyInputs p;
+  p.workspace = in.workspace;
+  p.store_root = in.store_root;
+  p.private_dir = r->private_dir_;
+  p.prompt_file = in.prompt_file;
+  p.person_home = PersonHome();
+  if (auto h = in.env.find("HOME"); h != in.env.end() && !h->second.empty() && h->second[0] == '/')
+    p.profile_home = h->second;
+  for (const char* k : {"CODEX_HOME", "CLAUDE_CONFIG_DIR"})
+    if (auto v = in.env.find(k); v != in.env.end() && !v->second.empty() && v->second[0] == '/')
+      p.extra_writable.push_back(v->second);
+  p.credentials = in.credentials;
+  p.connect_ports = in.connect_ports;
+  p.settings = settings;
+  if (settings.On(kProtectionFilesystem)) {
+    PL_ASSIGN_OR_RETURN(r->git_, PrepareGitConfinement(in.workspace, r->private_dir_));
+    p.git = r->git_;
+  }
+  r->policy_ = BuildPolicy(p);
+
+  if (settings.On(kProtectionMemory) && settings.memory_limit_bytes > 0) {
+    if (kernel.memory != MemoryControl::kNone) {
+      auto cg = MemoryCgroup::Create("pipeline-run-" + in.run_id, settings.memory_limit_bytes);
+      if (!cg.ok()) return cg.error();
+      r->cgroup_ = std::move(*cg);
+    } else {
+      r->policy_.rlimit_as = settings.memory_limit_bytes;  // the approximation: per process
+    }
+  }
+  PL_RETURN_IF_ERROR(r->channel_.Listen(r->policy_.socket_path));
+  return r;
+}
+
+ConfinedRun::~ConfinedRun() { (void)Finish(); }
+
+Result<SpawnedProcess> ConfinedRun::Spawn(SpawnOptions opts) {
+  opts.argv = policy_.Wrap(opts.argv, in_.self_exe, bwrap_);
+  std::map<std::string, std::string> inherited = Environ();
+  std::map<std::string, std::string> set = in_.env;
+  for (const auto& [k, v] : opts.env_set) set[k] = v;
+  opts.env_set = AllowedEnvironment(inherited, in_.pass_env, set, policy_);
+  opts.env_unset.clear();
+  for (const auto& [k, v] : inherited)
+    if (!opts.env_set.count(k)) opts.env_unset.push_back(k);
+  opts.cwd = in_.workspace;
+  // A child starts in its parent's cgroup: we step in to start the sandbox, and out again.
+  if (cgroup_) PL_RETURN_IF_ERROR(cgroup_->EnterSelf());
+  auto child = pipeline::Spawn(opts);
+  if (cgroup_) {
+    Status left = cgroup_->LeaveSelf();
+    if (!left.ok() && child.ok()) {
+      SignalGroup(child->pid, SIGKILL);
+      return left.error();
+    }
+  }
+  return child;
+}
+
+Status ConfinedRun::Finish() {
+  if (finished_) return Status::Ok();
+  finished_ = true;
+  Status st = Status::Ok();
+  if (git_) st = CarryBackTaskBranch(*git_, in_.workspace);
+  if (cgroup_) cgroup_->Remove();
+  (void)RemoveAll(private_dir_);
+  return st;
+}
+
+}  // namespace pipeline
