@@ -1,5 +1,6 @@
 #include "sandbox/memory_limit.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -113,6 +114,13 @@ Result<MemoryCgroup> MemoryCgroup::Create(const std::string& name, int64_t limit
   if (cg.kind_ == MemoryControl::kNone) return Unavailable("no writable memory cgroup");
   cg.parent_ = *Parent(cg.kind_);
   cg.dir_ = cg.parent_ + "/" + name;
+  // Cgroups of runs whose monitor was killed stay behind, empty: remove them
+  // now (rmdir refuses one that still holds a process).
+  if (DIR* d = opendir(cg.parent_.c_str())) {
+    while (struct dirent* e = readdir(d))
+      if (std::string(e->d_name).rfind("pipeline-run-", 0) == 0) rmdir((cg.parent_ + "/" + e->d_name).c_str());
+    closedir(d);
+  }
   if (mkdir(cg.dir_.c_str(), 0755) != 0 && errno != EEXIST)
     return IOError("cannot create cgroup " + cg.dir_ + ": " + strerror(errno));
   std::string limit = std::to_string(limit_bytes);

@@ -139,10 +139,13 @@ std::map<std::string, std::string> AllowedEnvironment(const std::map<std::string
   }
   env["HOME"] = policy.home;
   env["TMPDIR"] = policy.tmp;
-  // Inside the run the base branch is read-only: git's automatic gc would only fail.
-  env["GIT_CONFIG_COUNT"] = "1";
+  // Inside the run most of .git is read-only: git's automatic gc and
+  // maintenance would only fail, and leave a lock file in the object store.
+  env["GIT_CONFIG_COUNT"] = "2";
   env["GIT_CONFIG_KEY_0"] = "gc.auto";
   env["GIT_CONFIG_VALUE_0"] = "0";
+  env["GIT_CONFIG_KEY_1"] = "maintenance.auto";
+  env["GIT_CONFIG_VALUE_1"] = "false";
   for (const auto& [k, v] : set) env[k] = v;
   env["PIPELINE_RUN_SOCKET"] = policy.socket_path;
   return env;
