@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <cstring>
 #include <fstream>
 
@@ -115,10 +116,16 @@ Result<MemoryCgroup> MemoryCgroup::Create(const std::string& name, int64_t limit
   cg.parent_ = *Parent(cg.kind_);
   cg.dir_ = cg.parent_ + "/" + name;
   // Cgroups of runs whose monitor was killed stay behind, empty: remove them
-  // now (rmdir refuses one that still holds a process).
+  // now (rmdir refuses one that still holds a process; one made in the last
+  // minute may belong to a monitor about to step in).
   if (DIR* d = opendir(cg.parent_.c_str())) {
-    while (struct dirent* e = readdir(d))
-      if (std::string(e->d_name).rfind("pipeline-run-", 0) == 0) rmdir((cg.parent_ + "/" + e->d_name).c_str());
+    while (struct dirent* e = readdir(d)) {
+      std::string path = cg.parent_ + "/" + e->d_name;
+      struct stat st;
+      if (std::string(e->d_name).rfind("pipeline-run-", 0) == 0 && stat(path.c_str(), &st) == 0 &&
+          st.st_mtime < time(nullptr) - 60)
+        rmdir(path.c_str());
+    }
     closedir(d);
   }
   if (mkdir(cg.dir_.c_str(), 0755) != 0 && errno != EEXIST)
