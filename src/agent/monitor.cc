@@ -91,7 +91,6 @@ class Supervisor {
     channel_ = channel;
     channel_handler_ = std::move(handler);
   }
-  void Note(const std::string& line) { err_log_.Append(line + "\n"); }
 
  private:
   Micros Now() const { return SystemClock().MonotonicNow(); }
@@ -420,7 +419,8 @@ int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_
   Status logs = sup.OpenLogs();
   std::string author = plan->env.count("PIPELINE_AUTHOR") ? plan->env.at("PIPELINE_AUTHOR") : "agent:engineer";
   if (*confined) {
-    sup.Note("pipeline sandbox: " + protections);
+    // What this run is protected by, for whoever reads the run's files.
+    (void)WriteFileAtomic(RunDir(paths, run_id) + "/sandbox.txt", protections + "\n", FileSync::kNoFsync);
     sup.ServeChannel(&(*confined)->channel(),
                      [&](const nlohmann::json& req) { return HandleRunRequest(db, run, author, req); });
   }

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "util/files.h"
+#include "util/text.h"
 
 extern char** environ;
 
@@ -30,6 +31,27 @@ std::map<std::string, std::string> Environ() {
   return env;
 }
 
+// The person's git identity: the run's HOME is its own, so ~/.gitconfig is
+// not read inside; its user.name and user.email come along as variables.
+void AddGitIdentity(const std::string& workspace, std::map<std::string, std::string>* env) {
+  Command c;
+  c.argv = {"git", "-C", workspace, "config", "--get-regexp", "^user\\.(name|email)$"};
+  c.timeout_ms = 5000;
+  auto r = RealProcessRunner().Run(c);
+  if (!r.ok() || !r->ok()) return;
+  std::map<std::string, std::string> found;  // the last value wins, as in git (local after global)
+  for (const auto& line : Split(r->out, '\n')) {
+    size_t sp = line.find(' ');
+    if (sp == std::string::npos) continue;
+    std::string key = line.substr(0, sp), value = line.substr(sp + 1);
+    const char* who[2] = {key == "user.name" ? "GIT_AUTHOR_NAME" : "GIT_AUTHOR_EMAIL",
+                          key == "user.name" ? "GIT_COMMITTER_NAME" : "GIT_COMMITTER_EMAIL"};
+    for (const char* k : who) found[k] = value;
+  }
+  for (const auto& [k, v] : found)
+    if (!env->count(k)) (*env)[k] = v;
+}
+
 }  // namespace
 
 std::string RunPrivateDir(const std::string& store_root, const std::string& run_id) {
@@ -44,6 +66,7 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
   PL_RETURN_IF_ERROR(RequireProtections(settings, kernel));
   std::unique_ptr<ConfinedRun> r(new ConfinedRun());
   r->in_ = in;
+  AddGitIdentity(in.workspace, &r->in_.env);
   r->bwrap_ = kernel.bwrap;
   r->private_dir_ = RunPrivateDir(in.store_root, in.run_id);
   (void)RemoveAll(r->private_dir_);
