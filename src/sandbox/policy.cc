@@ -90,7 +90,6 @@ SandboxPolicy BuildPolicy(const PolicyInputs& in) {
   if (ws_in_store) Add(&a, {"--bind", in.workspace, in.workspace});
   Add(&a, {"--bind", in.private_dir, in.private_dir});
   if (!in.prompt_file.empty() && exists(in.prompt_file)) Add(&a, {"--ro-bind", in.prompt_file, in.prompt_file});
-  Add(&a, {"--remount-ro", in.store_root});
   p.writable = {in.workspace, in.private_dir, "/dev"};
 
   if (in.git) {
@@ -122,7 +121,8 @@ SandboxPolicy BuildPolicy(const PolicyInputs& in) {
     }
   for (const auto& [src, dst] : creds)
     if (dst != src && exists(src)) Add(&a, {"--ro-bind", src, dst});
-  Add(&a, {"--chdir", in.workspace});
+  // Last: mount points for the binds above may have been made in the tmpfs.
+  Add(&a, {"--remount-ro", in.store_root, "--chdir", in.workspace});
   return p;
 }
 
