@@ -96,9 +96,9 @@ class SandboxTest : public ::testing::Test {
   }
 
   std::string CreateTask(const std::string& title) {
-    auto r = Pipeline({"task", "create", title});
+    auto r = Pipeline({"task", "create", title, "--json"});
     EXPECT_TRUE(r.ok()) << r.err;
-    return Trim(r.out);
+    return json::parse(r.out).value("taskId", "");
   }
 
   std::string AddWorktree(const std::string& id) {
