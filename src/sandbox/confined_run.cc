@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdlib>
 
 #include "util/files.h"
@@ -50,6 +52,21 @@ void AddGitIdentity(const std::string& workspace, std::map<std::string, std::str
   }
   for (const auto& [k, v] : found)
     if (!env->count(k)) (*env)[k] = v;
+}
+
+// The agent's program as posix_spawnp would find it. Checked before the
+// sandbox starts, so a missing program fails the start (and `agent run`)
+// the same way confined or not, instead of failing later inside.
+Status CheckProgram(const std::string& program, const std::string& path_env, const std::string& cwd) {
+  std::string why = "cannot start " + program + ": ";
+  if (program.find('/') != std::string::npos) {
+    std::string at = program[0] == '/' ? program : JoinPath(cwd, program);
+    if (access(at.c_str(), X_OK) == 0) return Status::Ok();
+    return errno == ENOENT ? Status(NotFound(why + strerror(errno))) : Status(IOError(why + strerror(errno)));
+  }
+  for (const auto& dir : Split(path_env, ':'))
+    if (!dir.empty() && access((dir + "/" + program).c_str(), X_OK) == 0) return Status::Ok();
+  return NotFound(why + strerror(ENOENT));
 }
 
 }  // namespace
@@ -108,6 +125,8 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
 ConfinedRun::~ConfinedRun() { (void)Finish(); }
 
 Result<SpawnedProcess> ConfinedRun::Spawn(SpawnOptions opts) {
+  if (opts.argv.empty() || opts.argv[0].empty()) return InvalidArgument("empty command");
+  std::string agent_argv0 = opts.argv[0];
   opts.argv = policy_.Wrap(opts.argv, in_.self_exe, bwrap_);
   std::map<std::string, std::string> inherited = Environ();
   std::map<std::string, std::string> set = in_.env;
@@ -116,6 +135,7 @@ Result<SpawnedProcess> ConfinedRun::Spawn(SpawnOptions opts) {
   opts.env_unset.clear();
   for (const auto& [k, v] : inherited)
     if (!opts.env_set.count(k)) opts.env_unset.push_back(k);
+  PL_RETURN_IF_ERROR(CheckProgram(agent_argv0, opts.env_set.count("PATH") ? opts.env_set.at("PATH") : "", in_.workspace));
   opts.cwd = in_.workspace;
   // A child starts in its parent's cgroup: we step in to start the sandbox, and out again.
   if (cgroup_) PL_RETURN_IF_ERROR(cgroup_->EnterSelf());
