@@ -337,7 +337,9 @@ TEST_F(SandboxTest, MemoryLimitEndsTheRunAndSmallerWorkStillRuns) {
   // A child holding 256 MiB.
   json big = RunAgent("run-mem-big", "bash -c 'x=$(head -c 268435456 /dev/zero | tr \"\\0\" a); echo ${#x}'\n", config);
   EXPECT_EQ(big["status"], "failed") << big.dump();
-  if (ProbeMemoryControl() != MemoryControl::kNone) EXPECT_EQ(big["error"], "memory limit") << big.dump();
+  if (ProbeMemoryControl() != MemoryControl::kNone) {
+    EXPECT_EQ(big["error"], "memory limit") << big.dump();
+  }
 }
 
 }  // namespace
