@@ -346,7 +346,10 @@ Result<std::unique_ptr<ConfinedRun>> PrepareConfinement(const RootPaths& paths, 
                                                        const RunRecord& run, const LaunchPlan& plan,
                                                        std::string* description) {
   PL_ASSIGN_OR_RETURN(SandboxSettings settings, LoadSandboxSettings(config));
-  if (!settings.enabled) return std::unique_ptr<ConfinedRun>();
+  // The merge-queue worker is pipeline itself (`pipeline integrate-task`), not
+  // an agent: it must reach the store and move the base branch. Dev and
+  // verify runs execute what an agent wrote, and are confined.
+  if (!settings.enabled || run.phase == "integrate") return std::unique_ptr<ConfinedRun>();
   KernelProtections kernel = ProbeProtections();
   *description = DescribeProtections(kernel);
   ConfinedRunInputs in;
