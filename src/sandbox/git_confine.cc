@@ -27,6 +27,31 @@ bool SafeRefName(const std::string& ref) {
   return true;
 }
 
+// Copies the loose refs under from. Other processes create and delete
+// branches meanwhile (the scheduler removes finished tasks' branches): a ref
+// that vanishes between listing and copying is simply not copied.
+Status CopyRefs(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  PL_RETURN_IF_ERROR(MakeDirs(to));
+  fs::recursive_directory_iterator it(from, fs::directory_options::skip_permission_denied, ec), end;
+  if (ec) return ec == std::errc::no_such_file_or_directory ? Status::Ok() : Status(IOError("cannot list " + from + ": " + ec.message()));
+  for (; it != end; it.increment(ec)) {
+    if (ec) break;
+    std::error_code e;
+    fs::path rel = fs::relative(it->path(), from, e);
+    if (e) continue;
+    fs::path dst = fs::path(to) / rel;
+    if (it->is_directory(e)) {
+      fs::create_directories(dst, e);
+    } else if (!e) {
+      fs::create_directories(dst.parent_path(), e);
+      fs::copy_file(it->path(), dst, fs::copy_options::overwrite_existing, e);
+    }
+  }
+  // An iterator stopped by a directory that vanished: what was copied is still a consistent view.
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& workspace,
@@ -63,8 +88,15 @@ Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& w
   g.private_logs = JoinPath(private_dir, "git-logs");
   (void)RemoveAll(g.private_heads);
   PL_RETURN_IF_ERROR(MakeDirs(g.private_logs));
-  fs::copy(JoinPath(g.common_dir, "refs/heads"), g.private_heads, fs::copy_options::recursive, ec);
-  if (ec) return IOError("cannot copy the branch refs: " + ec.message());
+  PL_RETURN_IF_ERROR(CopyRefs(JoinPath(g.common_dir, "refs/heads"), g.private_heads));
+  // The run's own branch is in the copy whatever happened to the others.
+  if (!g.branch_ref.empty() && g.branch_before) {
+    std::string own = JoinPath(g.private_heads, g.branch_ref.substr(std::string("refs/heads/").size()));
+    if (!PathExists(own)) {
+      PL_RETURN_IF_ERROR(MakeDirs(own.substr(0, own.find_last_of('/'))));
+      PL_RETURN_IF_ERROR(WriteFileAtomic(own, *g.branch_before + "\n", FileSync::kNoFsync));
+    }
+  }
   // Mount points must exist before the sandbox starts (.git is read-only in it).
   PL_RETURN_IF_ERROR(MakeDirs(JoinPath(g.common_dir, "logs")));
   return std::optional<GitConfinement>(std::move(g));
