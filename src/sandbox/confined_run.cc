@@ -108,6 +108,8 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
     p.git = r->git_;
   }
   r->policy_ = BuildPolicy(p);
+  std::string inner = in.self_exe.substr(0, in.self_exe.find_last_of('/') + 1) + "pipeline-sandbox-exec";
+  if (access(inner.c_str(), X_OK) == 0) r->policy_.inner_exe = inner;
 
   if (settings.On(kProtectionMemory) && settings.memory_limit_bytes > 0) {
     if (kernel.memory != MemoryControl::kNone) {

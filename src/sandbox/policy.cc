@@ -23,7 +23,9 @@ std::vector<std::string> SandboxPolicy::Wrap(const std::vector<std::string>& age
                                              const std::string& bwrap) const {
   std::vector<std::string> argv = {bwrap};
   argv.insert(argv.end(), bwrap_args.begin(), bwrap_args.end());
-  Add(&argv, {"--", self_exe, "agent", "__sandbox-exec"});
+  argv.push_back("--");
+  if (!inner_exe.empty()) argv.push_back(inner_exe);
+  else Add(&argv, {self_exe, "agent", "__sandbox-exec"});
   if (!landlock_fs) argv.push_back("--no-fs");
   for (const auto& p : writable) Add(&argv, {"--rw", p});
   for (const auto& p : create_only) Add(&argv, {"--create", p});

@@ -42,7 +42,10 @@ struct SandboxPolicy {
   bool landlock_fs = true;
   std::optional<int64_t> rlimit_as;  // memory limit per process, when no cgroup can hold the run
   std::string home, tmp, socket_path;
-  // The whole command: bwrap ARGS -- self_exe agent __sandbox-exec RULES -- agent_argv.
+  // pipeline-sandbox-exec when installed beside pipeline (faster to start);
+  // empty: `self_exe agent __sandbox-exec`.
+  std::string inner_exe;
+  // The whole command: bwrap ARGS -- INNER RULES -- agent_argv.
   std::vector<std::string> Wrap(const std::vector<std::string>& agent_argv, const std::string& self_exe,
                                 const std::string& bwrap) const;
 };

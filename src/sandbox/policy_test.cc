@@ -137,6 +137,13 @@ TEST(SandboxPolicyTest, WrapRunsTheInnerStepWithTheRules) {
   EXPECT_GE(Find(argv, "--create", "/repo/.git/objects"), 0);
   EXPECT_GE(Find(argv, "--rlimit-as", std::to_string(1 << 30)), 0);
   EXPECT_EQ(Argv(argv.end() - 3, argv.end()), (Argv{"--", "my-agent", "--flag"}));
+  // The small inner program, when there is one, replaces `pipeline agent __sandbox-exec`.
+  p.inner_exe = "/bin/pipeline-sandbox-exec";
+  argv = p.Wrap({"my-agent"}, "/bin/pipeline", "/usr/bin/bwrap");
+  auto dashdash = std::find(argv.begin(), argv.end(), "/bin/pipeline-sandbox-exec");
+  ASSERT_NE(dashdash, argv.end());
+  EXPECT_EQ(*(dashdash - 1), "--");
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "__sandbox-exec"), argv.end());
 }
 
 TEST(SandboxPolicyTest, EnvironmentComesFromTheAllowListOnly) {
