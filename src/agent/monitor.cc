@@ -435,6 +435,12 @@ int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_
   }
   hs.Send("ok");
   sup.Loop();
+  // The sandbox's namespace is torn down asynchronously once its init is
+  // gone: the end is recorded only when nothing of the run's group is left.
+  for (int i = 0; *confined && i < 200 && GroupAlive(agent->pid); ++i) {
+    SignalGroup(agent->pid, SIGKILL);
+    usleep(25000);
+  }
   bool memory_limit = *confined && (*confined)->MemoryLimitHit();
   // The task branch the run moved inside its sandbox comes back before head_after is read.
   Status carried = *confined ? (*confined)->Finish() : Status::Ok();

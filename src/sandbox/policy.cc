@@ -65,7 +65,9 @@ SandboxPolicy BuildPolicy(const PolicyInputs& in) {
   // The profile's own credentials: those in the person's home appear at the
   // same place in the run's home (read-only), the others where they are.
   std::vector<std::pair<std::string, std::string>> creds;  // {source, target}
-  for (const auto& c : in.credentials) {
+  // A profile whose env names its own HOME chose its own credentials there:
+  // nothing of the person's is laid over it.
+  for (const auto& c : in.profile_home ? std::vector<std::string>() : in.credentials) {
     std::string src = ExpandHome(c, in.person_home);
     std::string dst = Within(src, in.person_home) && src != in.person_home
                           ? p.home + src.substr(in.person_home.size())
