@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev sqlite3 nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libtomlplusplus-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
   chromium  # the dashboard's browser tests (tests/serve_browser_test.cc)
+  bubblewrap  # agent runs are confined in it (docs/security.md)
 )
 # The Slurm executor's tests run a one-node cluster (scripts/slurm-cluster.sh).
 packages+=(munge slurmctld slurmd slurm-client)

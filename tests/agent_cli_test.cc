@@ -139,6 +139,9 @@ TEST_F(AgentCliTest, ActsTheSameAsAgentd) {
 }
 
 TEST_F(AgentCliTest, TimeoutKillsTheAgentAndItsChildren) {
+  // The unconfined supervisor (sandbox.enabled = false): the script writes host pids to a file
+  // outside its workspace. The confined equivalent is in sandbox_test.cc.
+  WriteConfig("[sandbox]\nenabled = false\n");
   auto r = Pipeline({"agent", "run", WritePrompt("p.md", "profile: hang\n"), "-n", "hang", "--timeout", "1"});
   ASSERT_EQ(r.exit.exit_code, 0) << r.err;
   json j = WaitForEnd("hang");
@@ -150,6 +153,9 @@ TEST_F(AgentCliTest, TimeoutKillsTheAgentAndItsChildren) {
 }
 
 TEST_F(AgentCliTest, DaemonChildIsKilledWithTheGroup) {
+  // The unconfined supervisor (sandbox.enabled = false): the script writes host pids to a file
+  // outside its workspace. The confined equivalent is in sandbox_test.cc.
+  WriteConfig("[sandbox]\nenabled = false\n");
   auto r = Pipeline({"agent", "run", WritePrompt("p.md", "profile: daemon\n"), "-n", "daemon"});
   ASSERT_EQ(r.exit.exit_code, 0) << r.err;
   json j = WaitForEnd("daemon");

@@ -1,9 +1,11 @@
 #include "agent/launch_plan.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "agent/frontmatter.h"
 #include "agent/profile.h"
+#include "sandbox/policy.h"
 #include "util/files.h"
 
 namespace pipeline {
@@ -49,6 +51,9 @@ Result<LaunchPlan> PlanLaunch(const RootPaths& paths, const Config& config, cons
     plan.profile = profile.name;
     plan.reader = profile.reader;
     profile_env = profile.env;
+    plan.credentials = profile.credentials;
+    plan.pass_env = profile.pass_env;
+    plan.net_ports = profile.net_ports;
   }
   if (plan.argv.empty()) return InvalidArgument("the agent command is empty");
 
@@ -61,6 +66,23 @@ Result<LaunchPlan> PlanLaunch(const RootPaths& paths, const Config& config, cons
   plan.env["PIPELINE_AUTHOR"] = "agent:engineer";
   if (run.task_id) plan.env["PIPELINE_TASK_ID"] = *run.task_id;
   for (const auto& [k, v] : run.env) plan.env[k] = v;
+  // A profile pointed at a model server reaches it without naming its port
+  // twice: the env's *_BASE_URLs, and the provider Codex's own config names.
+  std::map<std::string, std::string> urls = plan.env;
+  if (auto home = plan.env.find("CODEX_HOME"); plan.net_ports && home != plan.env.end()) {
+    auto codex = Config::Load(home->second + "/config.toml");
+    if (codex.ok()) {
+      auto provider = codex->String("model_provider");
+      if (provider.ok() && *provider) {
+        auto url = codex->String("model_providers.\"" + **provider + "\".base_url");
+        if (url.ok() && *url) urls["CODEX_PROVIDER_BASE_URL"] = **url;
+      }
+    }
+  }
+  if (plan.net_ports)
+    for (int port : PortsOfBaseUrls(urls))
+      if (std::find(plan.net_ports->begin(), plan.net_ports->end(), port) == plan.net_ports->end())
+        plan.net_ports->push_back(port);
   return plan;
 }
 

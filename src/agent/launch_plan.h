@@ -27,6 +27,9 @@ struct LaunchPlan {
   std::optional<int64_t> max_iter, max_cost_cents;
   uint64_t log_cap_bytes = 8u << 20;
   int64_t kill_grace_ms = 3000;
+  // Confinement inputs from the profile (see agent/profile.h, docs/security.md).
+  std::vector<std::string> credentials, pass_env;
+  std::optional<std::vector<int>> net_ports;  // plus the ports of the env's *_BASE_URLs; nullopt: any
 };
 
 // self_exe: the running pipeline binary, whose directory is put first on the

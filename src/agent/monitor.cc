@@ -17,6 +17,8 @@
 #include "agent/run_store.h"
 #include "tasks/task_queries.h"
 #include "config/config.h"
+#include "sandbox/confined_run.h"
+#include "tasks/task_store.h"
 #include "proc/process.h"
 #include "util/files.h"
 #include "util/text.h"
@@ -81,6 +83,11 @@ class Supervisor {
 
   void Loop();
   RunOutcome Outcome(Micros started_at);
+  // The run channel of a confined run: served from the loop.
+  void ServeChannel(RunChannelServer* channel, RunChannelServer::Handler handler) {
+    channel_ = channel;
+    channel_handler_ = std::move(handler);
+  }
 
  private:
   Micros Now() const { return SystemClock().MonotonicNow(); }
@@ -96,6 +103,8 @@ class Supervisor {
   std::unique_ptr<OutputReader> reader_;
   SpawnedProcess agent_;
   int sigfd_;
+  RunChannelServer* channel_ = nullptr;
+  RunChannelServer::Handler channel_handler_;
   int pidfd_ = -1;
   CappedLog out_log_, err_log_;
   std::string line_;
@@ -187,9 +196,10 @@ void Supervisor::Loop() {
     if (exited_) wake = std::min(wake, drain_until_);
     int timeout_ms = static_cast<int>(std::max<Micros>(0, (wake - now + 999) / 1000));
 
-    struct pollfd pfd[4];
+    struct pollfd pfd[5];
     int n = 0;
-    int idx_out = -1, idx_err = -1, idx_pid = -1, idx_sig = -1;
+    int idx_out = -1, idx_err = -1, idx_pid = -1, idx_sig = -1, idx_chan = -1;
+    if (channel_ && !exited_) idx_chan = n, pfd[n++] = {channel_->fd(), POLLIN, 0};
     if (fds[0] >= 0) idx_out = n, pfd[n++] = {fds[0], POLLIN, 0};
     if (fds[1] >= 0) idx_err = n, pfd[n++] = {fds[1], POLLIN, 0};
     if (!exited_) idx_pid = n, pfd[n++] = {pidfd_ >= 0 ? pidfd_ : -1, POLLIN, 0};
@@ -211,6 +221,7 @@ void Supervisor::Loop() {
       if (which == 0) OnStdout(buf, static_cast<size_t>(got));
       else OnStderr(buf, static_cast<size_t>(got));
     }
+    if (rc > 0 && idx_chan >= 0 && (pfd[idx_chan].revents & POLLIN)) channel_->ServePending(channel_handler_);
     if (rc > 0 && idx_sig >= 0 && (pfd[idx_sig].revents & POLLIN)) {
       struct signalfd_siginfo si;
       if (read(sigfd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
@@ -305,6 +316,53 @@ int BlockSignals() {
   return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+// What a confined run may ask over its channel: comment on its own task
+// (one transaction, written by us as the run's author) and read it.
+nlohmann::json HandleRunRequest(Db& db, const RunRecord& run, const std::string& author, const nlohmann::json& req) {
+  auto error = [](const std::string& why) { return nlohmann::json{{"ok", false}, {"error", why}}; };
+  try {
+    std::string op = req.value("op", ""), id = req.value("task_id", "");
+    if (!run.task_id) return error("refused: this run has no task");
+    if (id != *run.task_id) return error("refused: a run may only reach its own task, " + *run.task_id);
+    TaskStore store(db, SystemClock());
+    if (op == "comment") {
+      auto c = store.AddComment(id, req.value("text", ""), author);
+      if (!c.ok()) return error(c.message());
+    } else if (op != "show") {
+      return error("refused: " + op);
+    }
+    auto t = store.Get(id);
+    if (!t.ok()) return error(t.message());
+    return {{"ok", true}, {"task", TaskToJson(*t)}};
+  } catch (const std::exception& e) {
+    return error(std::string("malformed request: ") + e.what());
+  }
+}
+
+Result<std::unique_ptr<ConfinedRun>> PrepareConfinement(const RootPaths& paths, const Config& config,
+                                                       const RunRecord& run, const LaunchPlan& plan,
+                                                       std::string* description) {
+  PL_ASSIGN_OR_RETURN(SandboxSettings settings, LoadSandboxSettings(config));
+  // The merge-queue worker is pipeline itself (`pipeline integrate-task`), not
+  // an agent: it must reach the store and move the base branch. Dev and
+  // verify runs execute what an agent wrote, and are confined.
+  if (!settings.enabled || run.phase == "integrate") return std::unique_ptr<ConfinedRun>();
+  KernelProtections kernel = ProbeProtections();
+  *description = DescribeProtections(kernel);
+  ConfinedRunInputs in;
+  in.run_id = run.run_id;
+  in.workspace = run.workspace;
+  in.store_root = paths.root;
+  in.prompt_file = run.prompt_path;
+  in.self_exe = SelfExePath();
+  in.credentials = plan.credentials;
+  in.pass_env = plan.pass_env;
+  in.connect_ports = plan.net_ports;
+  in.env = plan.env;
+  in.settings = settings;
+  return ConfinedRun::Prepare(in, kernel);
+}
+
 }  // namespace
 
 int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_fd) {
@@ -350,12 +408,22 @@ int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_
   opts.new_process_group = true;
   opts.stdout_mode = SpawnOptions::Out::kPipe;
   opts.stderr_mode = SpawnOptions::Out::kPipe;
-  auto agent = Spawn(opts);
+  std::string protections;
+  auto confined = PrepareConfinement(paths, *config, run, *plan, &protections);
+  if (!confined.ok()) return fail(confined.message());
+  auto agent = *confined ? (*confined)->Spawn(opts) : Spawn(opts);
   if (!agent.ok()) return fail(agent.message());
 
   Micros started_at = SystemClock().Now();
   Supervisor sup(db, run, *plan, std::move(reader), *agent, sigfd);
   Status logs = sup.OpenLogs();
+  std::string author = plan->env.count("PIPELINE_AUTHOR") ? plan->env.at("PIPELINE_AUTHOR") : "agent:engineer";
+  if (*confined) {
+    // What this run is protected by, for whoever reads the run's files.
+    (void)WriteFileAtomic(RunDir(paths, run_id) + "/sandbox.txt", protections + "\n", FileSync::kNoFsync);
+    sup.ServeChannel(&(*confined)->channel(),
+                     [&](const nlohmann::json& req) { return HandleRunRequest(db, run, author, req); });
+  }
   Status marked = MarkRunRunning(db, run_id, agent->pid, started_at, run.head_before, plan->profile);
   if (!marked.ok() || !logs.ok()) {
     SignalGroup(agent->pid, SIGKILL);
@@ -364,7 +432,23 @@ int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_
   }
   hs.Send("ok");
   sup.Loop();
+  // The sandbox's namespace is torn down asynchronously once its init is
+  // gone: the end is recorded only when nothing of the run's group is left.
+  for (int i = 0; *confined && i < 200 && GroupAlive(agent->pid); ++i) {
+    SignalGroup(agent->pid, SIGKILL);
+    usleep(25000);
+  }
+  bool memory_limit = *confined && (*confined)->MemoryLimitHit();
+  // The task branch the run moved inside its sandbox comes back before head_after is read.
+  Status carried = *confined ? (*confined)->Finish() : Status::Ok();
   RunOutcome outcome = sup.Outcome(started_at);
+  if (memory_limit && outcome.status != RunStatus::kKilled && outcome.status != RunStatus::kTimeout) {
+    outcome.status = RunStatus::kFailed;
+    outcome.error = "memory limit";
+  } else if (!carried.ok() && outcome.status == RunStatus::kDone) {
+    outcome.status = RunStatus::kFailed;
+    outcome.error = carried.message();
+  }
   // The end is recorded before we exit: whoever watches our pid reads a terminal row.
   Status finished = FinishRun(db, run_id, outcome);
   return finished.ok() ? 0 : 1;

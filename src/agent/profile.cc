@@ -1,5 +1,8 @@
 #include "agent/profile.h"
 
+#include <cstdlib>
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "agent/output_reader.h"
@@ -17,6 +20,9 @@ Profile BuiltIn(const std::string& name) {
     // refused as root, while acceptEdits with these allowed tools runs Bash,
     // Edit, Write and Read without asking. Without --model it picks its own
     // default, so a run without a model simply omits the option.
+    p.credentials = {"~/.claude/.credentials.json"};
+    p.pass_env = {"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "CLAUDE_CODE_OAUTH_TOKEN"};
+    p.net_ports = std::vector<int>{443};
     p.command = {"claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose",
                  "--permission-mode", "acceptEdits", "--allowedTools", "Bash Edit Write Read",
                  "--max-turns", "{max_iter}", "--model", "{model}"};
@@ -26,6 +32,9 @@ Profile BuiltIn(const std::string& name) {
     // read-only, so the agent could not commit; the run's worktree is the
     // boundary instead. The provider (account, base URL) is the user's own
     // Codex configuration (CODEX_HOME/config.toml), not ours to choose.
+    p.credentials = {"~/.codex/auth.json", "~/.codex/config.toml"};
+    p.pass_env = {"OPENAI_API_KEY", "OPENAI_BASE_URL"};
+    p.net_ports = std::vector<int>{443};
     p.command = {"codex", "exec", "--json", "--skip-git-repo-check", "--sandbox", "danger-full-access",
                  "-m", "{model}", "{prompt}"};
   }
@@ -65,6 +74,24 @@ std::string Substitute(const std::string& el, const Substitutions& subs) {
 
 }  // namespace
 
+Result<std::optional<std::vector<int>>> ParseNetPorts(const std::string& text) {
+  std::string t = text;
+  for (char& c : t)
+    if (c == ',') c = ' ';
+  std::vector<int> ports;
+  std::istringstream in(t);
+  std::string word;
+  while (in >> word) {
+    if (word == "any") return std::optional<std::vector<int>>();
+    char* end = nullptr;
+    long port = std::strtol(word.c_str(), &end, 10);
+    if (*end != 0 || port < 1 || port > 65535)
+      return InvalidArgument("net_ports: \"" + word + "\" is not a port (1..65535, or \"any\")");
+    ports.push_back(static_cast<int>(port));
+  }
+  return std::optional<std::vector<int>>(ports);
+}
+
 Result<std::string> DefaultProfileName(const Config& config) { return config.StringOr("agent.profile", "command"); }
 
 Result<Profile> LoadProfile(const Config& config, const std::string& name) {
@@ -80,6 +107,14 @@ Result<Profile> LoadProfile(const Config& config, const std::string& name) {
   if (reader) p.reader = *reader;
   PL_ASSIGN_OR_RETURN(auto env, config.StringMap(base + ".env"));
   if (env) p.env = *env;
+  PL_ASSIGN_OR_RETURN(auto credentials, config.StringArray(base + ".credentials"));
+  if (credentials) p.credentials = *credentials;
+  PL_ASSIGN_OR_RETURN(auto pass_env, config.StringArray(base + ".pass_env"));
+  if (pass_env) p.pass_env = *pass_env;
+  PL_ASSIGN_OR_RETURN(auto ports, config.String(base + ".net_ports"));
+  if (ports) {
+    PL_ASSIGN_OR_RETURN(p.net_ports, ParseNetPorts(*ports));
+  }
   if (!IsKnownReader(p.reader))
     return InvalidArgument(config.origin() + ": profiles." + name + ".reader must be claude-code, codex or command");
   if (p.command.empty() || p.command[0].empty())

@@ -19,12 +19,22 @@ struct Profile {
   std::vector<std::string> command;  // template; see ExpandCommand
   std::string reader;                // "claude-code" | "codex" | "command"
   std::map<std::string, std::string> env;
+  // Confinement (see docs/security.md): the credentials the agent keeps
+  // reading (files, "~" = the person's home; they appear read-only in the
+  // run's home), the variables passed through from the monitor's environment,
+  // and the TCP ports it may connect to (nullopt: any). profiles.NAME.credentials,
+  // .pass_env (arrays of strings), .net_ports ("443, 8080"; "any"; "" for none).
+  std::vector<std::string> credentials;
+  std::vector<std::string> pass_env;
+  std::optional<std::vector<int>> net_ports;
 };
 
 // The built-in profile named name merged with its config section. A profile
 // without a command (the built-in `command` profile has none) is an error
 // that says what to configure. kInvalidArgument for an unknown name.
 Result<Profile> LoadProfile(const Config& config, const std::string& name);
+// "443, 8080" -> {443, 8080}; "any" -> nullopt (unrestricted); "" -> {} (no TCP).
+Result<std::optional<std::vector<int>>> ParseNetPorts(const std::string& text);
 // config agent.profile, else "command".
 Result<std::string> DefaultProfileName(const Config& config);
 

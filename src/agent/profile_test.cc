@@ -93,5 +93,32 @@ TEST(ProfileTest, DefaultProfileComesFromConfig) {
   EXPECT_EQ(*DefaultProfileName(*c), "codex");
 }
 
+TEST(ProfileTest, SandboxFieldsFromBuiltInsAndConfig) {
+  auto builtin = LoadProfile(Config(), "claude-code");
+  ASSERT_TRUE(builtin.ok());
+  EXPECT_EQ(builtin->net_ports, (std::optional<std::vector<int>>(std::vector<int>{443})));
+  EXPECT_EQ(builtin->credentials, (Argv{"~/.claude/.credentials.json"}));
+  auto c = Config::Parse(
+      "[profiles.x]\ncommand = [\"a\"]\ncredentials = [\"~/.x/token\"]\npass_env = [\"X_KEY\"]\nnet_ports = \"8080, 443\"\n",
+      "t.toml");
+  ASSERT_TRUE(c.ok());
+  auto p = LoadProfile(*c, "x");
+  ASSERT_TRUE(p.ok()) << p.message();
+  EXPECT_EQ(p->credentials, (Argv{"~/.x/token"}));
+  EXPECT_EQ(p->pass_env, (Argv{"X_KEY"}));
+  EXPECT_EQ(p->net_ports, (std::optional<std::vector<int>>(std::vector<int>{8080, 443})));
+  // The command profile restricts nothing unless told.
+  auto cmd = Config::Parse("[profiles.command]\ncommand = [\"a\"]\n", "t.toml");
+  EXPECT_FALSE(LoadProfile(*cmd, "command")->net_ports);
+}
+
+TEST(ProfileTest, NetPorts) {
+  EXPECT_EQ(*ParseNetPorts("443"), (std::optional<std::vector<int>>(std::vector<int>{443})));
+  EXPECT_FALSE(*ParseNetPorts("any"));
+  EXPECT_EQ(*ParseNetPorts(""), (std::optional<std::vector<int>>(std::vector<int>{})));
+  EXPECT_FALSE(ParseNetPorts("80,x").ok());
+  EXPECT_FALSE(ParseNetPorts("70000").ok());
+}
+
 }  // namespace
 }  // namespace pipeline

@@ -17,6 +17,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/dispatch.h"
+#include "sandbox/sandbox_exec.h"
 #include "config/config.h"
 #include "util/files.h"
 #include "util/log.h"
@@ -281,6 +282,8 @@ int AgentCommand(const Args& args) {
           {"list", "[--active] [--json]: runs, newest first", RunList},
           {"__monitor", "(internal) supervise one run", RunMonitorCommand, /*listed=*/false},
           {"__job", "(internal) carry out a run as a cluster job", RunNodeJobCommand, /*listed=*/false},
+          // Inside a confined run: applies Landlock, then execs the agent (sandbox/sandbox_exec.h).
+          {"__sandbox-exec", "(internal) the inner step of a confined run", SandboxExecMain, /*listed=*/false},
       },
   };
   return Dispatch(kAgent, args);

@@ -8,6 +8,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/dispatch.h"
+#include "sandbox/in_run_cli.h"
 #include "config/config.h"
 #include "ledger/ledger.h"
 #include "store/root.h"
@@ -333,6 +334,7 @@ int FundCanSpend(const Args& args) { return CheckForm(args, "can-spend", kCanSpe
 }  // namespace
 
 int FundCommand(const Args& args) {
+  if (auto rc = InsideRunCommand("fund", args)) return *rc;  // refused inside a confined run
   static const CommandGroup kFund = {
       "pipeline fund",
       "The per-domain budget ledger (the `fund` protocol, docs/protocol.md). Amounts are whole cents.",

@@ -12,6 +12,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/dispatch.h"
+#include "sandbox/in_run_cli.h"
 #include "store/root.h"
 #include "tasks/task_store.h"
 #include "util/files.h"
@@ -368,6 +369,7 @@ int TaskImport(const Args& args) {
 }  // namespace
 
 int TaskCommand(const Args& args) {
+  if (auto rc = InsideRunCommand("task", args)) return *rc;  // a confined run reaches its monitor only
   static const CommandGroup kTask = {
       "pipeline task",
       "The task tracker (the `task` protocol, docs/protocol.md)",

@@ -42,6 +42,18 @@ const char* DefaultConfigText() {
 # and once per failure, with a JSON document on stdin (event, task_id, title,
 # reason, question, link). An argv, never a shell string. Unset: no notifications.
 # command = ["notify-send-json"]
+[sandbox]
+# Agent runs are confined (docs/security.md): bubblewrap + Landlock.
+# enabled = true
+# off = []                # protections to go without: "filesystem", "processes", "network", "memory"
+# read_deny = ["~/.ssh", "~/.aws", "~/.config/gh", "~/.netrc", "~/.git-credentials", "~/.gnupg",
+#              "~/.docker", "~/.kube", "~/.config/gcloud", "~/.azure", "~/.claude", "~/.claude.json",
+#              "~/.codex", "~/.config/claude", "~/.gemini", "/run/docker.sock", "/var/run/docker.sock"]
+# read_deny_extra = []    # added to read_deny
+# memory_limit_mb = 8192  # per run, children included; 0: none
+# min_free_mb = 1024      # MemAvailable kept free when a run starts
+# Per profile ([profiles.NAME]): credentials = ["~/.claude/.credentials.json"],
+# pass_env = ["ANTHROPIC_API_KEY"], net_ports = "443" ("any": unrestricted).
 )toml";
 }
 

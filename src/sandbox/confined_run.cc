@@ -1,0 +1,165 @@
+#include "sandbox/confined_run.h"
+
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <cstdlib>
+
+#include "util/files.h"
+#include "util/text.h"
+
+extern char** environ;
+
+namespace pipeline {
+namespace {
+
+std::string PersonHome() {
+  if (const char* h = getenv("HOME"); h && *h) return h;
+  if (struct passwd* pw = getpwuid(getuid())) return pw->pw_dir;
+  return "/";
+}
+
+std::map<std::string, std::string> Environ() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv(*e);
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+// The person's git identity: the run's HOME is its own, so ~/.gitconfig is
+// not read inside; its user.name and user.email come along as variables.
+void AddGitIdentity(const std::string& workspace, std::map<std::string, std::string>* env) {
+  Command c;
+  c.argv = {"git", "-C", workspace, "config", "--get-regexp", "^user\\.(name|email)$"};
+  c.timeout_ms = 5000;
+  auto r = RealProcessRunner().Run(c);
+  if (!r.ok() || !r->ok()) return;
+  std::map<std::string, std::string> found;  // the last value wins, as in git (local after global)
+  for (const auto& line : Split(r->out, '\n')) {
+    size_t sp = line.find(' ');
+    if (sp == std::string::npos) continue;
+    std::string key = line.substr(0, sp), value = line.substr(sp + 1);
+    const char* who[2] = {key == "user.name" ? "GIT_AUTHOR_NAME" : "GIT_AUTHOR_EMAIL",
+                          key == "user.name" ? "GIT_COMMITTER_NAME" : "GIT_COMMITTER_EMAIL"};
+    for (const char* k : who) found[k] = value;
+  }
+  for (const auto& [k, v] : found)
+    if (!env->count(k)) (*env)[k] = v;
+}
+
+// The agent's program as posix_spawnp would find it. Checked before the
+// sandbox starts, so a missing program fails the start (and `agent run`)
+// the same way confined or not, instead of failing later inside.
+Status CheckProgram(const std::string& program, const std::string& path_env, const std::string& cwd) {
+  std::string why = "cannot start " + program + ": ";
+  if (program.find('/') != std::string::npos) {
+    std::string at = program[0] == '/' ? program : JoinPath(cwd, program);
+    if (access(at.c_str(), X_OK) == 0) return Status::Ok();
+    return errno == ENOENT ? Status(NotFound(why + strerror(errno))) : Status(IOError(why + strerror(errno)));
+  }
+  for (const auto& dir : Split(path_env, ':'))
+    if (!dir.empty() && access((dir + "/" + program).c_str(), X_OK) == 0) return Status::Ok();
+  return NotFound(why + strerror(ENOENT));
+}
+
+}  // namespace
+
+std::string RunPrivateDir(const std::string& store_root, const std::string& run_id) {
+  return store_root + "/sandbox/" + run_id;
+}
+
+Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInputs& in,
+                                                         const KernelProtections& kernel) {
+  SandboxSettings settings = in.settings;
+  // Port rules are needed only by a profile that names ports.
+  if (!in.connect_ports) settings.off.insert(kProtectionNetwork);
+  PL_RETURN_IF_ERROR(RequireProtections(settings, kernel));
+  std::unique_ptr<ConfinedRun> r(new ConfinedRun());
+  r->in_ = in;
+  AddGitIdentity(in.workspace, &r->in_.env);
+  r->bwrap_ = kernel.bwrap;
+  r->private_dir_ = RunPrivateDir(in.store_root, in.run_id);
+  (void)RemoveAll(r->private_dir_);
+  for (const char* sub : {"home", "tmp"}) PL_RETURN_IF_ERROR(MakeDirs(JoinPath(r->private_dir_, sub), 0700));
+
+  PolicyInputs p;
+  p.workspace = in.workspace;
+  p.store_root = in.store_root;
+  p.private_dir = r->private_dir_;
+  p.prompt_file = in.prompt_file;
+  p.person_home = PersonHome();
+  if (auto h = in.env.find("HOME"); h != in.env.end() && !h->second.empty() && h->second[0] == '/')
+    p.profile_home = h->second;
+  for (const char* k : {"CODEX_HOME", "CLAUDE_CONFIG_DIR"})
+    if (auto v = in.env.find(k); v != in.env.end() && !v->second.empty() && v->second[0] == '/')
+      p.extra_writable.push_back(v->second);
+  p.credentials = in.credentials;
+  p.connect_ports = in.connect_ports;
+  p.settings = settings;
+  if (settings.On(kProtectionFilesystem)) {
+    PL_ASSIGN_OR_RETURN(r->git_, PrepareGitConfinement(in.workspace, r->private_dir_));
+    p.git = r->git_;
+  }
+  r->policy_ = BuildPolicy(p);
+  std::string inner = in.self_exe.substr(0, in.self_exe.find_last_of('/') + 1) + "pipeline-sandbox-exec";
+  if (access(inner.c_str(), X_OK) == 0) r->policy_.inner_exe = inner;
+
+  if (settings.On(kProtectionMemory) && settings.memory_limit_bytes > 0) {
+    if (kernel.memory != MemoryControl::kNone) {
+      auto cg = MemoryCgroup::Create("pipeline-run-" + in.run_id, settings.memory_limit_bytes);
+      if (!cg.ok()) return cg.error();
+      r->cgroup_ = std::move(*cg);
+    } else {
+      r->policy_.rlimit_as = settings.memory_limit_bytes;  // the approximation: per process
+    }
+  }
+  PL_RETURN_IF_ERROR(r->channel_.Listen(r->policy_.socket_path));
+  return r;
+}
+
+ConfinedRun::~ConfinedRun() { (void)Finish(); }
+
+Result<SpawnedProcess> ConfinedRun::Spawn(SpawnOptions opts) {
+  if (opts.argv.empty() || opts.argv[0].empty()) return InvalidArgument("empty command");
+  std::string agent_argv0 = opts.argv[0];
+  opts.argv = policy_.Wrap(opts.argv, in_.self_exe, bwrap_);
+  std::map<std::string, std::string> inherited = Environ();
+  std::map<std::string, std::string> set = in_.env;
+  for (const auto& [k, v] : opts.env_set) set[k] = v;
+  opts.env_set = AllowedEnvironment(inherited, in_.pass_env, set, policy_);
+  opts.env_unset.clear();
+  for (const auto& [k, v] : inherited)
+    if (!opts.env_set.count(k)) opts.env_unset.push_back(k);
+  PL_RETURN_IF_ERROR(CheckProgram(agent_argv0, opts.env_set.count("PATH") ? opts.env_set.at("PATH") : "", in_.workspace));
+  opts.cwd = in_.workspace;
+  // A child starts in its parent's cgroup: we step in to start the sandbox, and out again.
+  if (cgroup_) PL_RETURN_IF_ERROR(cgroup_->EnterSelf());
+  auto child = pipeline::Spawn(opts);
+  if (cgroup_) {
+    Status left = cgroup_->LeaveSelf();
+    if (!left.ok() && child.ok()) {
+      SignalGroup(child->pid, SIGKILL);
+      return left.error();
+    }
+  }
+  return child;
+}
+
+Status ConfinedRun::Finish() {
+  if (finished_) return Status::Ok();
+  finished_ = true;
+  Status st = Status::Ok();
+  if (git_) st = CarryBackTaskBranch(*git_, in_.workspace);
+  if (cgroup_) cgroup_->Remove();
+  (void)RemoveAll(private_dir_);
+  return st;
+}
+
+}  // namespace pipeline

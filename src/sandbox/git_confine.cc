@@ -1,0 +1,128 @@
+#include "sandbox/git_confine.h"
+
+#include <filesystem>
+
+#include "proc/process.h"
+#include "util/files.h"
+#include "util/text.h"
+
+namespace pipeline {
+namespace fs = std::filesystem;
+namespace {
+
+std::optional<std::string> Git(const std::string& cwd, std::vector<std::string> args) {
+  Command c;
+  c.argv = {"git", "-C", cwd};
+  c.argv.insert(c.argv.end(), args.begin(), args.end());
+  c.timeout_ms = 30000;
+  auto r = RealProcessRunner().Run(c);
+  if (!r.ok() || !r->ok()) return std::nullopt;
+  return Trim(r->out);
+}
+
+bool SafeRefName(const std::string& ref) {
+  if (ref.rfind("refs/heads/", 0) != 0 || ref.find("..") != std::string::npos) return false;
+  for (char c : ref)
+    if (static_cast<unsigned char>(c) < 0x20 || c == '\\') return false;
+  return true;
+}
+
+// Copies the loose refs under from. Other processes create and delete
+// branches meanwhile (the scheduler removes finished tasks' branches): a ref
+// that vanishes between listing and copying is simply not copied.
+Status CopyRefs(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  PL_RETURN_IF_ERROR(MakeDirs(to));
+  fs::recursive_directory_iterator it(from, fs::directory_options::skip_permission_denied, ec), end;
+  if (ec) return ec == std::errc::no_such_file_or_directory ? Status::Ok() : Status(IOError("cannot list " + from + ": " + ec.message()));
+  for (; it != end; it.increment(ec)) {
+    if (ec) break;
+    std::error_code e;
+    fs::path rel = fs::relative(it->path(), from, e);
+    if (e) continue;
+    fs::path dst = fs::path(to) / rel;
+    if (it->is_directory(e)) {
+      fs::create_directories(dst, e);
+    } else if (!e) {
+      fs::create_directories(dst.parent_path(), e);
+      fs::copy_file(it->path(), dst, fs::copy_options::overwrite_existing, e);
+    }
+  }
+  // An iterator stopped by a directory that vanished: what was copied is still a consistent view.
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& workspace,
+                                                           const std::string& private_dir) {
+  std::string dotgit = JoinPath(workspace, ".git");
+  if (!PathExists(dotgit)) return std::optional<GitConfinement>();
+  GitConfinement g;
+  std::error_code ec;
+  if (IsDirectory(dotgit)) {
+    g.common_dir = dotgit;  // the workspace is the main checkout: its own HEAD lives in .git itself
+  } else {
+    auto text = ReadFile(dotgit);
+    if (!text.ok()) return text.error();
+    std::string line = Trim(*text);
+    if (line.rfind("gitdir:", 0) != 0) return InvalidArgument(dotgit + " is not a gitdir link");
+    std::string gitdir = Trim(line.substr(7));
+    if (gitdir.empty() || gitdir[0] != '/') gitdir = JoinPath(workspace, gitdir);
+    g.worktree_gitdir = fs::weakly_canonical(gitdir, ec).string();
+    auto common = ReadFile(JoinPath(g.worktree_gitdir, "commondir"));
+    if (!common.ok()) return common.error();
+    std::string c = Trim(*common);
+    g.common_dir = fs::weakly_canonical(c[0] == '/' ? fs::path(c) : fs::path(g.worktree_gitdir) / c, ec).string();
+  }
+  std::string head_dir = g.worktree_gitdir.empty() ? g.common_dir : g.worktree_gitdir;
+  auto head = ReadFile(JoinPath(head_dir, "HEAD"));
+  if (!head.ok()) return head.error();
+  g.head_file_text = *head;
+  std::string h = Trim(*head);
+  if (h.rfind("ref:", 0) == 0 && SafeRefName(Trim(h.substr(4)))) {
+    g.branch_ref = Trim(h.substr(4));
+    g.branch_before = Git(workspace, {"rev-parse", "--verify", "-q", g.branch_ref + "^{commit}"});
+  }
+  g.private_heads = JoinPath(private_dir, "git-heads");
+  g.private_logs = JoinPath(private_dir, "git-logs");
+  (void)RemoveAll(g.private_heads);
+  PL_RETURN_IF_ERROR(MakeDirs(g.private_logs));
+  PL_RETURN_IF_ERROR(CopyRefs(JoinPath(g.common_dir, "refs/heads"), g.private_heads));
+  // The run's own branch is in the copy whatever happened to the others.
+  if (!g.branch_ref.empty() && g.branch_before) {
+    std::string own = JoinPath(g.private_heads, g.branch_ref.substr(std::string("refs/heads/").size()));
+    if (!PathExists(own)) {
+      PL_RETURN_IF_ERROR(MakeDirs(own.substr(0, own.find_last_of('/'))));
+      PL_RETURN_IF_ERROR(WriteFileAtomic(own, *g.branch_before + "\n", FileSync::kNoFsync));
+    }
+  }
+  // Mount points must exist before the sandbox starts (.git is read-only in it).
+  PL_RETURN_IF_ERROR(MakeDirs(JoinPath(g.common_dir, "logs")));
+  return std::optional<GitConfinement>(std::move(g));
+}
+
+Status CarryBackTaskBranch(const GitConfinement& g, const std::string& workspace) {
+  std::string head_dir = g.worktree_gitdir.empty() ? g.common_dir : g.worktree_gitdir;
+  auto head_now = ReadFile(JoinPath(head_dir, "HEAD"));
+  if (!g.head_file_text.empty() && (!head_now.ok() || *head_now != g.head_file_text))
+    PL_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(head_dir, "HEAD"), g.head_file_text, FileSync::kNoFsync));
+  if (g.branch_ref.empty()) return Status::Ok();
+  auto text = ReadFile(JoinPath(g.private_heads, g.branch_ref.substr(std::string("refs/heads/").size())));
+  if (!text.ok()) return Status::Ok();  // never written loose in the run: unchanged
+  std::string after = Trim(*text);
+  if (after.empty() || (g.branch_before && after == *g.branch_before)) return Status::Ok();
+  // Only a commit, and only over the value the run started from.
+  if (!Git(workspace, {"rev-parse", "--verify", "-q", after + "^{commit}"}))
+    return InvalidArgument("the run left " + g.branch_ref + " at " + after + ", which is not a commit");
+  Command c;
+  c.argv = {"git", "-C", workspace, "update-ref", "-m", "pipeline: run commits", g.branch_ref, after,
+            g.branch_before.value_or(std::string())};
+  c.timeout_ms = 30000;
+  auto r = RealProcessRunner().Run(c);
+  if (!r.ok()) return r.error();
+  if (!r->ok()) return Conflict("cannot move " + g.branch_ref + ": " + SingleLine(Trim(r->err)));
+  return Status::Ok();
+}
+
+}  // namespace pipeline

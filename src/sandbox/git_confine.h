@@ -1,0 +1,38 @@
+// Keeping a run's hands off every branch but its own. The workspace is a git
+// worktree sharing the repository's .git; inside the sandbox that .git is
+// read-only except for the object store (create-only), the worktree's own
+// admin directory (.git/worktrees/<name>: its HEAD, index, reflog) and the
+// branch refs, which the run sees as a private copy of refs/heads. After the
+// run only the task's own branch is carried back to the repository, with a
+// compare-and-set on the value it had when the run started. Moving the base
+// branch, another task's branch or a tag changes the run's copy only.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "util/status.h"
+
+namespace pipeline {
+
+struct GitConfinement {
+  std::string common_dir;       // the repository's .git
+  std::string worktree_gitdir;  // .git/worktrees/<name>; empty when the workspace is the main checkout
+  std::string head_file_text;   // the worktree's HEAD before the run
+  std::string branch_ref;       // "refs/heads/pipeline/T1"; empty when HEAD is detached
+  std::optional<std::string> branch_before;  // its value at the start (nullopt: unborn)
+  std::string private_heads;    // mounted over <common_dir>/refs/heads
+  std::string private_logs;     // mounted over <common_dir>/logs
+};
+
+// Reads the workspace's git layout and fills private_dir/git-heads with a
+// copy of refs/heads. nullopt when the workspace is not in a git repository.
+Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& workspace,
+                                                           const std::string& private_dir);
+
+// After the run: the task branch takes the value the run gave it (when it
+// changed, and only if the real ref still holds branch_before), and the
+// worktree's HEAD is pointed back at the task branch if the run moved it.
+Status CarryBackTaskBranch(const GitConfinement& g, const std::string& workspace);
+
+}  // namespace pipeline

@@ -1,0 +1,48 @@
+// A run's memory limit (a cgroup holding the agent and everything it starts)
+// and the free-memory reserve checked before a start.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "util/status.h"
+
+namespace pipeline {
+
+// MemAvailable in bytes from the text of /proc/meminfo; nullopt if absent.
+std::optional<int64_t> ParseMemAvailable(const std::string& meminfo);
+// kUnavailable ("not enough free memory: N MiB available, M MiB kept free")
+// when starting a run now would eat into the reserve. For the scheduler:
+// call before each start; reserve_bytes is sandbox.min_free_mb.
+Status CheckFreeMemory(int64_t reserve_bytes);
+Status CheckFreeMemory(int64_t reserve_bytes, const std::string& meminfo);
+
+// Which cgroup hierarchy can hold a limit for our children: the unified one
+// when this process's cgroup lets us create a child with the memory
+// controller, else the v1 memory hierarchy, else none.
+enum class MemoryControl { kNone, kCgroupV2, kCgroupV1 };
+MemoryControl ProbeMemoryControl();
+const char* MemoryControlName(MemoryControl m);
+
+// One run's cgroup. The monitor moves itself in just long enough to start
+// the sandbox (a child starts in its parent's cgroup, so nothing the agent
+// forks is ever outside it), then moves back out.
+class MemoryCgroup {
+ public:
+  static Result<MemoryCgroup> Create(const std::string& name, int64_t limit_bytes);
+  MemoryCgroup() = default;
+  Status EnterSelf();
+  Status LeaveSelf();
+  // The kernel killed a process of the cgroup for want of memory.
+  bool LimitHit() const;
+  // Kills whatever is left and removes the directory.
+  void Remove();
+  const std::string& dir() const { return dir_; }
+
+ private:
+  MemoryControl kind_ = MemoryControl::kNone;
+  std::string dir_, parent_;
+};
+
+}  // namespace pipeline
