@@ -16,6 +16,7 @@ int TaskCommand(const Args& args);
 int FundCommand(const Args& args);
 int AgentCommand(const Args& args);
 int RunCommand(const Args& args);
+int DoctorCommand(const Args& args);
 int StatusCommand(const Args& args);
 int DemoCommand(const Args& args);
 int ModelStubCommand(const Args& args);

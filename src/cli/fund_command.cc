@@ -82,7 +82,7 @@ Result<Opened> Open(const StoreFlags& flags) {
 }  // namespace
 
 int FundCommand(const Args& args) {
-  CLI::App app("The per-domain budget ledger (seed `fund` protocol). Amounts are whole cents.", "pipeline fund");
+  CLI::App app("The per-domain budget ledger (`fund` protocol). Amounts are whole cents.", "pipeline fund");
   app.fallthrough();  // --json / --root are accepted after the subcommand, where the seed puts them
   app.require_subcommand(1, 1);
   StoreFlags flags;
@@ -115,14 +115,14 @@ int FundCommand(const Args& args) {
   CLI::App* history = app.add_subcommand("history", "Ledger entries and hold events, oldest first");
   history->add_option("--domain", o.domain, "Only this domain");
   // The seed's budget check forms, all answering the same object.
-  CLI::App* check = app.add_subcommand("check", "Can a run holding R cents start? (seed form 1)");
+  CLI::App* check = app.add_subcommand("check", "Can a run holding R cents start?");
   domain_opt(check);
   check->add_option("--reserve-cents", o.reserve_cents, "R (default: scheduler.reserve_cents, 300)");
-  CLI::App* budget = app.add_subcommand("budget", "Same answer as check (seed form 2)");
+  CLI::App* budget = app.add_subcommand("budget", "Same answer as check");
   domain_opt(budget);
-  CLI::App* available = app.add_subcommand("available", "Same answer as check (seed form 3)");
+  CLI::App* available = app.add_subcommand("available", "Same answer as check");
   domain_opt(available);
-  CLI::App* can_spend = app.add_subcommand("can-spend", "Same answer as check, R = --cents (seed form 4)");
+  CLI::App* can_spend = app.add_subcommand("can-spend", "Same answer as check, R = --cents");
   domain_opt(can_spend);
   can_spend->add_option("--cents", o.reserve_cents, "R (default: scheduler.reserve_cents, 300)");
   // The seed's spend forms.

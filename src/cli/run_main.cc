@@ -13,10 +13,11 @@ namespace pipeline {
 const std::vector<CommandInfo>& AllCommands() {
   static const std::vector<CommandInfo> kCommands = {
       {"init", "Create the store (.pipeline/) in this repository", InitCommand},
-      {"task", "The task tracker (seed `task` protocol)", TaskCommand},
-      {"fund", "The per-domain budget ledger (seed `fund` protocol)", FundCommand},
-      {"agent", "Start and supervise coding agents (seed `agentd` protocol)", AgentCommand},
+      {"task", "The task tracker (`task` protocol)", TaskCommand},
+      {"fund", "The per-domain budget ledger (`fund` protocol)", FundCommand},
+      {"agent", "Start and supervise coding agents (`agentd` protocol)", AgentCommand},
       {"run", "Work the backlog: schedule, verify and integrate", RunCommand},
+      {"doctor", "Check the configuration and the repository before the first run", DoctorCommand},
       {"status", "What the pipeline is doing", StatusCommand},
       {"demo", "An offline end-to-end run on a sample project", DemoCommand},
       {"model-stub", "A scripted model server for offline agent runs", ModelStubCommand},

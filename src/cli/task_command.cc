@@ -292,7 +292,7 @@ int TaskCommand(const Args& args) {
   // The review gate lives with the merge queue; `task approve|reject` is its
   // natural spelling for a person reading a task list.
   if (!args.empty() && (args[0] == "approve" || args[0] == "reject")) return ReviewCommand(args);
-  CLI::App app("The task tracker (the seed's `task` protocol)", "pipeline task");
+  CLI::App app("The task tracker (`task` protocol)", "pipeline task");
   app.footer("Review gate: `pipeline task approve ID`, `pipeline task reject ID WHY`.");
   app.require_subcommand(1);
   Opts o;
@@ -310,7 +310,7 @@ int TaskCommand(const Args& args) {
   create->add_option("title", o.title, "Title (one line)")->required();
   create->add_option("--description", o.description, "Description text");
   create->add_option("--description-file", o.description_file, "Read the description from a file ('-': stdin)");
-  create->add_option("--namespace", o.ns, "Code area, e.g. Omni/Pipeline.hs");
+  create->add_option("--namespace", o.ns, "Code area, e.g. src/api or docs");
   create->add_option("--parent", o.parent, "Parent task id");
   create->add_option("--priority", o.priority, "P0 (highest) .. P4; default P2");
   create->add_option("--type", o.type, "work (default) or epic");

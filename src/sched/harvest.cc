@@ -206,11 +206,20 @@ Status Scheduler::Reject(const std::string& task_id, const std::string& from, co
   PL_ASSIGN_OR_RETURN(bool row, s.Step());
   int64_t patchset = row ? s.Int(0) : 0;
   s.Reset();
-  if (patchset < options_.max_patchsets) return Status::Ok();
+  PL_ASSIGN_OR_RETURN(double cost, TaskCostCents(db_, task_id));
+  Decision d = DecideReject(options_, patchset, cost, now);
+  if (d.next == NextStep::kReject) {
+    // The same back-off as a failed run: a hopeless check is not re-run at once.
+    if (d.not_before > now) {
+      PL_RETURN_IF_ERROR(MoveTaskForRetry(db_, task_id, "open", "open", 0, d.not_before, now).status());
+      NoteWake(d.not_before);
+    }
+    return Status::Ok();
+  }
   PL_RETURN_IF_ERROR(MoveTask(db_, task_id, "open", "needs-help", now).status());
-  PL_RETURN_IF_ERROR(AddEvent(db_, now, task_id, std::nullopt, "failure", "patchset limit reached"));
-  return Comment(task_id, "Pipeline: " + std::to_string(patchset) + " patchsets were rejected (limit " +
-                              std::to_string(options_.max_patchsets) + "); needs help");
+  PL_RETURN_IF_ERROR(AddEvent(db_, now, task_id, std::nullopt, "failure",
+                              patchset >= options_.max_patchsets ? "patchset limit reached" : d.reason));
+  return Comment(task_id, "Pipeline: " + d.reason + "; needs help");
 }
 
 Status Scheduler::HarvestVerify(const RunRecord& run, StepResult*) {
