@@ -128,7 +128,8 @@ class Checker {
   }
 
   Status Unknown(const toml::node& node, const Path& path, const ConfigSectionSpec* sec, const std::string& key) {
-    bool table = node.is_table() || node.is_array_of_tables();
+    // `env = { ... }` is a key holding a table, [env] a section.
+    bool table = (node.is_table() && !node.as_table()->is_inline()) || node.is_array_of_tables();
     // Names that could be meant at this level: the section's keys, the fixed
     // names of the tables below it.
     std::vector<std::string> keys, tables;

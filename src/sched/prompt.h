@@ -1,4 +1,4 @@
-// The dev prompt a run starts from: a frontmatter block (docs/protocol.md),
+// The dev prompt a run starts from: a frontmatter block (docs/cli-agent.md),
 // then the task: title, description, the conversation about it (comments
 // with author tags), why the previous patchset was rejected, and how to ask a
 // question instead of guessing. The frontmatter carries only what is
