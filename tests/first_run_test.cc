@@ -93,7 +93,9 @@ TEST(FirstRun, TypoInVerifyIsRefusedByEveryCommandAndNothingMerges) {
         {"integrate-task", id}}) {
     auto r = RunPipeline(args, repo.dir(), {}, 60000);
     EXPECT_NE(r.exit.exit_code, 0) << args[0];
-    if (args[0] != "integrate-task") EXPECT_EQ(r.exit.exit_code, 2) << args[0] << ": " << r.err;
+    if (args[0] != "integrate-task") {
+      EXPECT_EQ(r.exit.exit_code, 2) << args[0] << ": " << r.err;
+    }
     EXPECT_NE((r.err + r.out).find(expected), std::string::npos) << args[0] << ": " << r.err << r.out;
   }
   EXPECT_EQ(StoreState(repo), before);

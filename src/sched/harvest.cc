@@ -256,7 +256,12 @@ Status Scheduler::HarvestVerify(const RunRecord& run, StepResult*) {
     }
     std::string why = std::string("verification ") + RunStatusName(run.status) +
                       (run.error ? ": " + SingleLine(TruncateUtf8(*run.error, 200)) : "");
-    std::string feedback = why + "\n" + tail;
+    // The run's error already quotes the start of its stderr, which the tail
+    // holds in full: the agent is shown the output once.
+    std::string feedback = tail.empty() ? why
+                                        : std::string("verification ") + RunStatusName(run.status) +
+                                              (run.exit_code ? " (exit code " + std::to_string(*run.exit_code) + ")" : "") +
+                                              ":\n" + tail;
     PL_RETURN_IF_ERROR(Reject(task_id, "in-progress", feedback,
                               "Pipeline: " + why + " (run=" + run.run_id + "), re-opening as a new patchset:\n" +
                                   TailUtf8(tail, 1000)));
