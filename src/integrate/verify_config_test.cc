@@ -60,8 +60,8 @@ TEST(VerifyCommandFor, NamespaceIsSubstitutedOnce) {
 }
 
 TEST(VerifyCommandFor, WrongTypesAreErrors) {
-  EXPECT_EQ(VerifyCommandFor(Parse("[verify]\ncommand = \"make test\"\n"), "", "").kind(),
-            ErrorKind::kInvalidArgument);
+  // A command that is not an array is refused with the file itself.
+  EXPECT_EQ(Config::Parse("[verify]\ncommand = \"make test\"\n", "config.toml").kind(), ErrorKind::kInvalidArgument);
   EXPECT_EQ(VerifyCommandFor(Parse("[verify]\ncommand = [\"make\"]\ntimeout_s = 0\n"), "", "").kind(),
             ErrorKind::kInvalidArgument);
   EXPECT_EQ(VerifyCommandFor(Parse("[verify]\ncommand = [\"\"]\n"), "", "").kind(), ErrorKind::kInvalidArgument);
