@@ -15,10 +15,13 @@
 namespace pipeline::testing {
 namespace {
 
-std::string Config(const std::string& profile_argv_toml, const std::string& extra = "") {
+// verify: the [verify] command's TOML value; "[]" switches verification off
+// (`pipeline run` refuses to start without a decision).
+std::string Config(const std::string& profile_argv_toml, const std::string& extra = "",
+                   const std::string& verify = "[]") {
   return "[fund]\ndefault_budget_cents = 100000\n"
          "[scheduler]\nbackoff_base_s = 0\nreserve_cents = 10\nintegrate_retry_s = 1\n" +
-         extra + "\n[agent]\nprofile = \"t\"\n" + profile_argv_toml;
+         extra + "\n[agent]\nprofile = \"t\"\n" + profile_argv_toml + "[verify]\ncommand = " + verify + "\n";
 }
 
 TEST(SchedRun, OneRunPerDomainAndMaxActive) {
@@ -46,16 +49,15 @@ TEST(SchedRun, OneRunPerDomainAndMaxActive) {
 TEST(SchedRun, CommitVerifyIntegrateDone) {
   SchedRepo repo(Config(ProfileToml("t", {"PLACEHOLDER"})));
   WriteTextFile(repo.paths().config(),
-                Config(ProfileToml("t", {repo.agent("sched_commit.sh")}), "") +
-                    "[verify]\ncommand = [\"test\", \"-f\", \"README.md\"]\n");
-  std::string id = repo.Task("make a change", std::string("Omni/A.hs"));
+                Config(ProfileToml("t", {repo.agent("sched_commit.sh")}), "", "[\"test\", \"-f\", \"README.md\"]"));
+  std::string id = repo.Task("make a change", std::string("src/api"));
   auto r = repo.Run({"--until-idle"}, 120000);
   ASSERT_EQ(r.exit.exit_code, 0) << r.err;
   EXPECT_EQ(repo.Status(id), "done") << r.err;
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE phase = 'verify' AND status = 'done'"), 1);
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM comments WHERE text LIKE 'Pipeline: integrated into main at %'"), 1);
-  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM comments WHERE text LIKE 'Pipeline scheduler: run=pipeline-omni-a-hs-" +
-                     id + "-% domain=Omni/A.hs status=done cost=0c'"),
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM comments WHERE text LIKE 'Pipeline scheduler: run=pipeline-src-api-" +
+                     id + "-% domain=src/api status=done cost=0c'"),
             1);
   // The work is on main, and the task's worktree and branch are gone.
   auto show = RunArgv({"git", "-C", repo.dir(), "show", "main:work-" + id + ".txt"});
@@ -65,9 +67,9 @@ TEST(SchedRun, CommitVerifyIntegrateDone) {
 
 TEST(SchedRun, VerifyFailureReopensWithFeedbackThenCapsToNeedsHelp) {
   SchedRepo repo("");
-  WriteTextFile(repo.paths().config(), Config(ProfileToml("t", {repo.agent("sched_commit.sh")}), "max_patchsets = 2\n") +
-                                           "[verify]\ncommand = [\"sh\", \"-c\", \"echo BROKEN-BUILD; exit 1\"]\n");
-  std::string id = repo.Task("change that never verifies", std::string("Omni/A.hs"));
+  WriteTextFile(repo.paths().config(), Config(ProfileToml("t", {repo.agent("sched_commit.sh")}), "max_patchsets = 2\n",
+                                              "[\"sh\", \"-c\", \"echo BROKEN-BUILD; exit 1\"]"));
+  std::string id = repo.Task("change that never verifies", std::string("src/api"));
   auto r = repo.Run({"--until-idle"}, 120000);
   ASSERT_EQ(r.exit.exit_code, 0) << r.err;
   EXPECT_EQ(repo.Status(id), "needs-help");
@@ -202,7 +204,7 @@ TEST(SchedRun, DryRunChangesNothing) {
 }
 
 TEST(SchedRun, SecondSchedulerIsRefused) {
-  SchedRepo repo("");
+  SchedRepo repo(Config(ProfileToml("t", {"true"})));
   auto lock = SchedulerLock::Acquire(repo.paths());
   ASSERT_TRUE(lock.ok()) << lock.message();
   auto r = repo.Run({"--once"});
@@ -241,19 +243,19 @@ TEST(SchedRun, BadOptionsAreUsageErrors) {
   EXPECT_NE(shelp.out.find("--watch"), std::string::npos);
 }
 
-TEST(SchedStatus, JsonHasTheSeedFieldsAndMissingRootFails) {
+TEST(SchedStatus, JsonHasTheProtocolFieldsAndMissingRootFails) {
   SchedRepo repo("");
   WriteTextFile(repo.paths().config(),
                 Config(ProfileToml("t", {"sleep", "3"}), "workspace = \"shared\"\n"));
-  std::string id = repo.Task("slow", std::string("Omni/A.hs"));
+  std::string id = repo.Task("slow", std::string("src/api"));
   ASSERT_EQ(repo.Run({"--once"}).exit.exit_code, 0);
   auto st = RunPipeline({"status", "--json"}, repo.dir());
   ASSERT_TRUE(st.ok()) << st.err;
   auto j = nlohmann::json::parse(st.out);
   ASSERT_EQ(j["count"], 1);
   EXPECT_EQ(j["active_runs"][0]["arTaskId"], id);
-  EXPECT_EQ(j["active_runs"][0]["arDomain"], "Omni/A.hs");
-  EXPECT_EQ(j["active_runs"][0]["arNamespace"], "Omni/A.hs");
+  EXPECT_EQ(j["active_runs"][0]["arDomain"], "src/api");
+  EXPECT_EQ(j["active_runs"][0]["arNamespace"], "src/api");
   EXPECT_TRUE(j["active_runs"][0]["arStartedAt"].is_string());
   EXPECT_EQ(j["counts"]["in-progress"], 1);
   TempDir empty;

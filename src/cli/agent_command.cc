@@ -224,27 +224,57 @@ int RunKill(const Args& args) {
   return IsTerminal(rec->status) ? 0 : Fail(TimedOut("run " + run_id + " has not ended yet"));
 }
 
+// "45s", "3m07s", "2h05m": how long a run has taken (or takes, while it runs).
+std::string FormatDuration(Micros d) {
+  int64_t s = d / 1'000'000;
+  char buf[32];
+  if (s < 60) snprintf(buf, sizeof buf, "%llds", static_cast<long long>(s));
+  else if (s < 3600) snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
+  else snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(s / 3600), static_cast<long long>(s / 60 % 60));
+  return buf;
+}
+
 int RunList(const Args& args) {
   CLI::App app{"Runs, newest first", "pipeline agent list"};
   StoreFlags flags;
   AddStoreFlags(app, &flags);
   bool active = false;
+  std::optional<std::string> task;
   app.add_flag("--active", active, "Only runs that have not ended");
+  app.add_option("--task", task, "Only the runs of this task");
   if (auto rc = ParseArgs(app, args)) return *rc;
   auto store = OpenFromFlags(flags);
   if (!store.ok()) return Fail(store.error());
   (void)ReapDeadMonitors(*store->db, SystemClock());
   auto runs = ListRuns(*store->db, active);
   if (!runs.ok()) return Fail(runs.error());
+  std::vector<RunRecord> shown;
+  for (auto& r : *runs)
+    if (!task || r.task_id == *task) shown.push_back(std::move(r));
   if (flags.json) {
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& r : *runs) arr.push_back(RunToStatusJson(r));
+    for (const auto& r : shown) arr.push_back(RunToStatusJson(r));
     PrintJson(arr);
     return 0;
   }
-  for (const auto& r : *runs)
-    printf("%-40s %-12s %8.2f  %s\n", r.run_id.c_str(), RunStatusName(r.status), r.cost_cents,
-           r.task_id.value_or("-").c_str());
+  if (shown.empty()) {
+    printf(task ? "no runs of task %s\n" : "no runs%s\n", task ? task->c_str() : "");
+    return 0;
+  }
+  Micros now = SystemClock().Now();
+  printf("%-40s %-10s %-8s %-10s %-20s %8s %9s\n", "RUN", "STATUS", "PHASE", "TASK", "STARTED (UTC)", "DURATION",
+         "COST");
+  for (const auto& r : shown) {
+    std::string started = "-";
+    if (r.started_at) {
+      std::string iso = FormatIso8601(*r.started_at);  // 2026-12-01T16:44:39.123456Z
+      started = iso.substr(0, 10) + " " + iso.substr(11, 8);
+    }
+    std::string took = r.started_at ? FormatDuration(r.ended_at.value_or(now) - *r.started_at) : "-";
+    printf("%-40s %-10s %-8s %-10s %-20s %8s %8.2fc\n", r.run_id.c_str(), RunStatusName(r.status),
+           r.phase.empty() ? "-" : r.phase.c_str(), r.task_id.value_or("-").c_str(), started.c_str(), took.c_str(),
+           r.cost_cents);
+  }
   return 0;
 }
 
@@ -279,7 +309,7 @@ int AgentCommand(const Args& args) {
           {"status", "RUN_ID [--json]: how a run is going (\"running\" until it ends)", RunStatus_},
           {"logs", "RUN_ID [-f] [--stderr]: the run's captured output", RunLogs},
           {"kill", "RUN_ID [--json]: stop a run (its whole process group)", RunKill},
-          {"list", "[--active] [--json]: runs, newest first", RunList},
+          {"list", "[--active] [--task ID] [--json]: runs, newest first", RunList},
           {"__monitor", "(internal) supervise one run", RunMonitorCommand, /*listed=*/false},
           {"__job", "(internal) carry out a run as a cluster job", RunNodeJobCommand, /*listed=*/false},
           // Inside a confined run: applies Landlock, then execs the agent (sandbox/sandbox_exec.h).

@@ -17,6 +17,7 @@ int TaskCommand(const Args& args);
 int FundCommand(const Args& args);
 int AgentCommand(const Args& args);
 int RunCommand(const Args& args);
+int DoctorCommand(const Args& args);
 int StatusCommand(const Args& args);
 int WhyCommand(const Args& args);
 int DemoCommand(const Args& args);

@@ -3,13 +3,16 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "config/config.h"
+#include "sched/preflight.h"
 #include "store/root.h"
 #include "util/files.h"
 
 namespace pipeline {
 
 // `pipeline init`: create .pipeline/ (database, folders, a commented config)
-// and keep it out of git status. Running it again changes nothing.
+// and keep it out of git status. Running it again changes nothing. Outside a
+// git repository it still creates the store (shared-workspace use needs no
+// git) but says what `pipeline run` will need.
 int InitCommand(const Args& args) {
   CLI::App app("Create the pipeline store in this repository", "pipeline init");
   StoreFlags flags;
@@ -36,10 +39,19 @@ int InitCommand(const Args& args) {
       (void)WriteFileAtomic(exclude, text);
     }
   }
+  // Worktree mode (the default) needs a repository with a commit: say so now,
+  // not at the first run.
+  std::vector<std::string> warnings;
+  CheckResult repo = CheckWorkspace(SchedulerOptions{}, *paths, RealProcessRunner());
+  if (repo.level == CheckLevel::kProblem) warnings.push_back(repo.message);
+  for (const auto& w : warnings) fprintf(stderr, "pipeline: warning: %s\n", w.c_str());
   if (flags.json) {
-    PrintJson({{"root", paths->root}, {"created", !existed}});
+    PrintJson({{"root", paths->root}, {"created", !existed}, {"warnings", warnings}});
   } else {
     printf("%s pipeline store at %s\n", existed ? "Found" : "Created", paths->root.c_str());
+    printf("Next: choose the agent ([agent] profile) and the check ([verify] command) in %s,\n"
+           "then `pipeline doctor` says whether `pipeline run` can start.\n",
+           paths->config().c_str());
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/preflight_report.h"
 #include "config/config.h"
 #include "agent/run_store.h"
 #include "sched/event_loop.h"
@@ -149,7 +150,7 @@ void AddRunFlags(CLI::App& app, RunFlags* f) {
   app.add_option("--interval", f->interval, "Fallback poll in seconds (external backends only; default 60)");
   app.add_option("--max-active", f->max_active, "Dev runs at once, all domains (default 8)");
   app.add_option("--reserve-cents", f->reserve, "Budget held per run (default 300)");
-  app.add_option("--toolchain", f->toolchain, "Prompt frontmatter toolchain (default haskell)");
+  app.add_option("--toolchain", f->toolchain, "Prompt frontmatter toolchain (default: none)");
   app.add_option("--provider", f->provider, "Prompt frontmatter provider");
   app.add_option("--model", f->model, "Model for dev runs");
   app.add_option("--timeout", f->timeout, "Seconds before a dev run is stopped");
@@ -164,7 +165,9 @@ void AddRunFlags(CLI::App& app, RunFlags* f) {
   app.add_option("--parent", f->parent, "Only tasks under this epic");
   app.add_option("--task-id", f->task_id, "Only this task");
   app.add_option("--max-retries", f->max_retries, "Failed runs per patchset before needs-help (default 3)");
-  app.add_option("--max-task-cost", f->max_task_cost, "Cents per task before needs-help (default 0: no cap)");
+  app.add_option("--max-task-cost", f->max_task_cost,
+                 "Cents per task before needs-help (default: " + std::to_string(SchedulerOptions::kTaskCostHolds) +
+                     " x --reserve-cents; 0: no cap)");
   app.add_option("--base", f->base, "Branch to integrate into (default: the repository's current branch)");
   app.add_option("--after-run", f->after_run, "After a dev run: verify (default) or review");
   app.add_option("--profile", f->profile, "Agent profile for dev runs");
@@ -253,6 +256,9 @@ int RunCommand(const Args& args) {
   if (Status s = Apply(f, &*options); !s.ok()) return Fail(s);
   auto default_budget = config->IntOr("fund.default_budget_cents", 0);
   if (!default_budget.ok()) return Fail(default_budget.error());
+  // What would fail every task is refused here, before anything starts.
+  if (!options->external())
+    if (int rc = ReportBeforeRun(PreflightFor(*setup, *options, *default_budget)); rc != 0) return rc;
 
   FILE* log = options->dry_run ? stdout : stderr;
   EventLog event_log(log, f.quiet && !options->dry_run);

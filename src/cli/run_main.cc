@@ -23,6 +23,7 @@ const CommandGroup& TopLevel() {
           {"fund", "The per-domain budget ledger (`fund` protocol, docs/protocol.md)", FundCommand},
           {"agent", "Start and supervise coding agents (`agentd` protocol, docs/protocol.md)", AgentCommand},
           {"run", "Work the backlog: schedule, verify and integrate", RunCommand},
+          {"doctor", "Check the configuration and the repository before the first run", DoctorCommand},
           {"status", "What the pipeline is doing", StatusCommand},
           {"why", "Why a task is not running", WhyCommand},
           {"demo", "An offline end-to-end run on a sample project", DemoCommand},

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "config/config_check.h"
 #include "util/files.h"
 
 namespace pipeline {
@@ -27,6 +28,7 @@ Result<Config> Config::Parse(std::string_view text, const std::string& origin) {
     msg << origin << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
     return InvalidArgument(msg.str());
   }
+  PL_RETURN_IF_ERROR(CheckConfigKeys(c.impl_->table, origin));
   return c;
 }
 

@@ -1,7 +1,8 @@
 // The settings file, .pipeline/config.toml. Keys are addressed by dotted path
 // ("scheduler.max_active", "profiles.claude-code.command"). A key that is
 // present with the wrong type is an error naming the key, never a silent
-// default. Each subsystem reads its own keys; this class only knows TOML.
+// default, and so is a key or section the schema (config_schema.h) does not
+// know: a typo never turns a setting off. Each subsystem reads its own keys.
 #pragma once
 
 #include <map>
@@ -22,7 +23,9 @@ class Config {
   Config(Config&&) noexcept;
   Config& operator=(Config&&) noexcept;
 
-  // A missing file is an empty config; a malformed one is an error with line:column.
+  // A missing file is an empty config; a malformed one is an error with
+  // line:column, an unknown key or a key of the wrong type one with its line
+  // and the nearest known name (kInvalidArgument).
   static Result<Config> Load(const std::string& path);
   static Result<Config> Parse(std::string_view text, const std::string& origin);
 
@@ -52,7 +55,8 @@ class Config {
   std::string origin_;
 };
 
-// The text `pipeline init` writes: every key commented out with its default.
+// The text `pipeline init` writes: every section, every key commented out with
+// its default, the agent and the check to choose first. Made from ConfigSchema().
 const char* DefaultConfigText();
 
 }  // namespace pipeline

@@ -13,8 +13,8 @@ max_active = 4
 command = ["claude", "-p"]
 env = { A = "1" }
 [[domain_rules]]
-match = "Omni/*"
-domain = "omni"
+match = "src/api/*"
+domain = "api"
 )", "test.toml");
   ASSERT_TRUE(c.ok()) << c.message();
   EXPECT_EQ(*c->IntOr("scheduler.max_active", 8), 4);
@@ -30,15 +30,20 @@ domain = "omni"
   auto rules = c->TableArray("domain_rules");
   ASSERT_TRUE(rules.ok());
   ASSERT_EQ(rules->size(), 1u);
-  EXPECT_EQ((*rules)[0].at("domain"), "omni");
+  EXPECT_EQ((*rules)[0].at("domain"), "api");
 }
 
 TEST(ConfigTest, WrongTypeIsAnErrorNamingTheKey) {
-  auto c = Config::Parse("[scheduler]\nmax_active = \"eight\"\n", "cfg.toml");
+  // Refused when the file is read...
+  auto bad = Config::Parse("[scheduler]\nmax_active = \"eight\"\n", "cfg.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("scheduler.max_active"), std::string::npos);
+  // ...and by the typed lookups, for a key read as another type than it holds.
+  auto c = Config::Parse("[scheduler]\nbase = \"main\"\n", "cfg.toml");
   ASSERT_TRUE(c.ok());
-  auto v = c->IntOr("scheduler.max_active", 8);
+  auto v = c->IntOr("scheduler.base", 8);
   ASSERT_FALSE(v.ok());
-  EXPECT_NE(v.message().find("scheduler.max_active"), std::string::npos);
+  EXPECT_NE(v.message().find("scheduler.base"), std::string::npos);
 }
 
 TEST(ConfigTest, MalformedFileGivesLineAndColumn) {

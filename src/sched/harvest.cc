@@ -220,8 +220,23 @@ Status Scheduler::Reject(const std::string& task_id, TaskStatus from, const std:
   Micros now = clock_.Now();
   PL_ASSIGN_OR_RETURN(RejectOutcome out,
                       RejectPatchset(db_, task_id, from, {feedback, comment, "system", options_.max_patchsets}, now));
-  if (!out.needs_help) return Status::Ok();
-  return AddEvent(db_, now, task_id, std::nullopt, "failure", "patchset limit reached");
+  if (!out.moved) return Status::Ok();
+  if (out.needs_help) return AddEvent(db_, now, task_id, std::nullopt, "failure", "patchset limit reached");
+  // Below the patchset cap: the same back-off as a failed run (a hopeless
+  // check is not re-run at once), or needs-help past the task's cost cap.
+  PL_ASSIGN_OR_RETURN(double cost, TaskCostCents(db_, task_id));
+  Decision d = DecideReject(options_, out.patchset, cost, now);
+  if (d.next == NextStep::kReject) {
+    if (d.not_before > now) {
+      PL_RETURN_IF_ERROR(
+          MoveTaskForRetry(db_, task_id, TaskStatus::kOpen, TaskStatus::kOpen, 0, d.not_before, now).status());
+      NoteWake(d.not_before);
+    }
+    return Status::Ok();
+  }
+  PL_RETURN_IF_ERROR(MoveTask(db_, task_id, TaskStatus::kOpen, TaskStatus::kNeedsHelp, now).status());
+  PL_RETURN_IF_ERROR(AddEvent(db_, now, task_id, std::nullopt, "failure", d.reason));
+  return Comment(task_id, "Pipeline: " + d.reason + "; needs help");
 }
 
 Status Scheduler::HarvestVerify(const RunRecord& run, StepResult*) {
@@ -258,7 +273,12 @@ Status Scheduler::HarvestVerify(const RunRecord& run, StepResult*) {
     }
     std::string why = std::string("verification ") + RunStatusName(run.status) +
                       (run.error ? ": " + SingleLine(TruncateUtf8(*run.error, 200)) : "");
-    std::string feedback = why + "\n" + tail;
+    // The run's error already quotes the start of its stderr, which the tail
+    // holds in full: the agent is shown the output once.
+    std::string feedback = tail.empty() ? why
+                                        : std::string("verification ") + RunStatusName(run.status) +
+                                              (run.exit_code ? " (exit code " + std::to_string(*run.exit_code) + ")" : "") +
+                                              ":\n" + tail;
     PL_RETURN_IF_ERROR(Reject(task_id, TaskStatus::kInProgress, feedback,
                               "Pipeline: " + why + " (run=" + run.run_id + "), re-opening as a new patchset:\n" +
                                   TailUtf8(tail, 1000)));

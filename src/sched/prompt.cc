@@ -11,9 +11,16 @@ Status CheckFrontmatterValue(const std::string& key, const std::string& value) {
   return Status::Ok();
 }
 
+bool ShownToAgent(const PromptComment& c, const std::optional<std::string>& feedback) {
+  if (c.author == "system") return false;
+  // A reviewer's "Rejected by alice: <why>" repeats the feedback shown below.
+  if (feedback && !feedback->empty() && c.text.find(*feedback) != std::string::npos) return false;
+  return true;
+}
+
 std::string RenderDevPrompt(const PromptInput& in) {
   std::string s = "---\n";
-  s += "toolchain: " + in.toolchain + "\n";
+  if (!in.toolchain.empty()) s += "toolchain: " + in.toolchain + "\n";
   s += "workspace: " + in.workspace + "\n";
   s += "run_id: " + in.run_id + "\n";
   s += "task_id: " + in.task_id + "\n";
@@ -34,9 +41,12 @@ std::string RenderDevPrompt(const PromptInput& in) {
   s += "## Task\n";
   s += "### " + in.title + "\n\n";
   if (!in.description.empty()) s += in.description + "\n\n";
-  if (!in.comments.empty()) {
+  std::vector<const PromptComment*> shown;
+  for (const auto& c : in.comments)
+    if (ShownToAgent(c, in.feedback)) shown.push_back(&c);
+  if (!shown.empty()) {
     s += "### Comments\n";
-    for (const auto& c : in.comments) s += "- [" + c.author + "] " + c.text + "\n";
+    for (const PromptComment* c : shown) s += "- [" + c->author + "] " + c->text + "\n";
     s += "\n";
   }
   if (in.feedback && !in.feedback->empty()) {
@@ -45,9 +55,9 @@ std::string RenderDevPrompt(const PromptInput& in) {
     s += "Address this feedback in the new patchset.\n\n";
   }
   s += "## Required Workflow\n";
-  s += "1. Read AGENTS.md and follow project conventions.\n";
+  s += "1. Read the project's own notes for contributors (AGENTS.md, CONTRIBUTING.md, README) and follow its conventions.\n";
   s += "2. Implement the task in your workspace (" + in.workspace + "), on its task branch.\n";
-  s += "3. Run relevant build/test verification for the namespace.\n";
+  s += "3. Build and run the tests that cover what you changed.\n";
   s += "4. Commit with trailer `Task-Id: " + in.task_id + "`.\n";
   s += "5. Do NOT change task status. The scheduler handles status transitions.\n";
   s += "6. If the task is ambiguous or missing critical details, ask with `" + in.comment_command + " " +

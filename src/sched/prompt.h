@@ -1,8 +1,8 @@
-// The dev prompt a run starts from: the seed's file layout (docs/protocol.md,
-// "The prompt file": frontmatter, then the body) with what the seed left out (the run
-// id, the task's own workspace) and what the old pipeline's dev prompt said
-// (title, description, comments with author tags, the previous patchset's
-// rejection, how to ask a question instead of guessing).
+// The dev prompt a run starts from: a frontmatter block (docs/cli-agent.md),
+// then the task: title, description, the conversation about it (comments
+// with author tags), why the previous patchset was rejected, and how to ask a
+// question instead of guessing. The frontmatter carries only what is
+// configured; the scheduler's own bookkeeping comments stay out of the body.
 #pragma once
 
 #include <optional>
@@ -20,7 +20,7 @@ struct PromptComment {
 
 struct PromptInput {
   // Frontmatter.
-  std::string toolchain;
+  std::string toolchain;  // empty: no toolchain line
   std::string workspace;  // absolute path of the task's worktree
   std::string run_id;
   std::string task_id;
@@ -29,7 +29,7 @@ struct PromptInput {
   // Body.
   std::string title, description, domain, ns;
   int64_t patchset = 0;
-  std::vector<PromptComment> comments;
+  std::vector<PromptComment> comments;  // all of them; RenderDevPrompt picks what the agent needs
   std::optional<std::string> feedback;   // why the previous patchset was rejected
   std::optional<std::string> task_json;  // external mode: `task show` output, re-encoded
   std::string comment_command = "pipeline task comment";  // how the agent asks a question
@@ -38,6 +38,11 @@ struct PromptInput {
 // Frontmatter values are single lines; a value holding a newline or another
 // control character would forge keys, so it is refused (kInvalidArgument).
 Status CheckFrontmatterValue(const std::string& key, const std::string& value);
+
+// The scheduler's comments ("system": started, harvested, re-opened) are its
+// record for people, not instructions: the agent is not shown them, and the
+// rejection they carry reaches it once, as the feedback.
+bool ShownToAgent(const PromptComment& c, const std::optional<std::string>& feedback);
 
 // The whole file. REQUIRES: every frontmatter value passes CheckFrontmatterValue.
 std::string RenderDevPrompt(const PromptInput& in);

@@ -23,7 +23,7 @@ Result<SchedulerOptions> OptionsFromConfig(const Config& c) {
   o.max_retries = static_cast<int>(retries);
   PL_ASSIGN_OR_RETURN(int64_t patchsets, c.IntOr("scheduler.max_patchsets", o.max_patchsets));
   o.max_patchsets = static_cast<int>(patchsets);
-  PL_ASSIGN_OR_RETURN(o.max_task_cost_cents, c.IntOr("scheduler.max_task_cost_cents", o.max_task_cost_cents));
+  PL_ASSIGN_OR_RETURN(o.max_task_cost_cents, c.Int("scheduler.max_task_cost_cents"));
   PL_ASSIGN_OR_RETURN(o.backoff_base_s, c.IntOr("scheduler.backoff_base_s", o.backoff_base_s));
   PL_ASSIGN_OR_RETURN(o.interval_s, c.DoubleOr("scheduler.interval_s", o.interval_s));
   PL_ASSIGN_OR_RETURN(o.external_timeout_s, c.IntOr("scheduler.external_timeout_s", o.external_timeout_s));
@@ -68,7 +68,7 @@ Status ValidateOptions(const SchedulerOptions& o) {
   if (o.max_cost_cents && *o.max_cost_cents < 0) return InvalidArgument("--max-cost must not be negative");
   if (o.max_retries < 1) return InvalidArgument("--max-retries must be at least 1");
   if (o.max_patchsets < 1) return InvalidArgument("scheduler.max_patchsets must be at least 1");
-  if (o.max_task_cost_cents < 0) return InvalidArgument("--max-task-cost must not be negative");
+  if (o.max_task_cost_cents && *o.max_task_cost_cents < 0) return InvalidArgument("--max-task-cost must not be negative");
   if (o.backoff_base_s < 0) return InvalidArgument("scheduler.backoff_base_s must not be negative");
   if (o.interval_s <= 0) return InvalidArgument("--interval must be positive");
   if (o.external_timeout_s < 1) return InvalidArgument("scheduler.external_timeout_s must be at least 1");

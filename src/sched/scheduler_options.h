@@ -19,10 +19,10 @@ namespace pipeline {
 // What happens to a dev run that ended with a commit.
 enum class AfterRun {
   kVerify,  // verify -> verified -> integrate -> done (the default)
-  kReview,  // every finished run goes to review, as the seed's newest scheduler did
+  kReview,  // every finished run goes to review: a person decides, no verify command needed
 };
 
-// `[[domain_rules]] match = "Omni/Pipeline*"  domain = "pipeline"`: the first
+// `[[domain_rules]] match = "src/api/*"  domain = "api"`: the first
 // rule whose glob (fnmatch) matches a task's namespace names its domain.
 struct DomainRule {
   std::string match;
@@ -33,7 +33,7 @@ struct SchedulerOptions {
   double interval_s = 60;     // fallback poll; only external backends need it
   int max_active = 8;         // dev runs at once, all domains together
   int64_t reserve_cents = 300;
-  std::string toolchain = "haskell";  // the seed's default frontmatter value
+  std::string toolchain;  // prompt frontmatter; empty: not written
   std::optional<std::string> provider, model;
   std::optional<int64_t> timeout_s, max_iter;
   std::optional<int64_t> max_cost_cents;  // unset: reserve_cents, so no run outspends its hold
@@ -42,7 +42,9 @@ struct SchedulerOptions {
   std::optional<std::string> parent, task_id;   // candidate filters
   int max_retries = 3;
   int max_patchsets = 10;  // rejected patchsets (verify/integration) before needs-help
-  int64_t max_task_cost_cents = 0;  // 0: no cap
+  // Cumulative cost of one task before needs-help; unset: kTaskCostHolds x
+  // reserve_cents, 0: no cap.
+  std::optional<int64_t> max_task_cost_cents;
   std::string base;                 // empty: the repository's current branch
   AfterRun after_run = AfterRun::kVerify;
   std::string profile;  // agent profile for dev runs; empty: agent.profile
@@ -56,11 +58,18 @@ struct SchedulerOptions {
   bool review_required = false;  // [review] required: verified work stops at review
   // scheduler.workspace = "worktree" (default): each task works in its own git
   // worktree on branch pipeline/<id>. "shared": every run works in the
-  // repository itself, as the seed did (no git needed; for benchmarks and
+  // repository itself (no git needed; for benchmarks and
   // stores outside a repository; runs of different domains share files).
   bool shared_workspace = false;
 
+  // One hopeless task may spend this many run holds before a person looks.
+  static constexpr int64_t kTaskCostHolds = 4;
+
   int64_t MaxCostCents() const { return max_cost_cents ? *max_cost_cents : reserve_cents; }
+  // 0: no cap.
+  int64_t MaxTaskCostCents() const {
+    return max_task_cost_cents ? *max_task_cost_cents : kTaskCostHolds * reserve_cents;
+  }
   bool external() const { return !task_cmd.empty() || !fund_cmd.empty() || !agentd_cmd.empty(); }
   int MaxActiveFor(const std::string& domain) const;
 };
@@ -74,11 +83,11 @@ Result<SchedulerOptions> OptionsFromConfig(const Config& config);
 Status ValidateOptions(const SchedulerOptions& o);
 
 // The domain of a namespace: the first matching rule, else the namespace
-// itself with surrounding whitespace removed (the seed's rule).
+// itself with surrounding whitespace removed.
 std::string DomainFor(const SchedulerOptions& o, const std::string& ns);
 
-// Back-off before retry number `retries` (1-based count of failures so far):
-// min(600 s, base * 2^retries), in microseconds.
+// Back-off before retry number `retries` (1-based count of failures, or of
+// rejected patchsets, so far): min(600 s, base * 2^retries), in microseconds.
 int64_t BackoffMicros(int64_t base_s, int64_t retries);
 
 }  // namespace pipeline

@@ -27,6 +27,9 @@ TEST(OptionsFromConfig, DefaultsWithoutAFile) {
   EXPECT_EQ(o.backoff_base_s, 30);
   EXPECT_EQ(o.after_run, AfterRun::kVerify);
   EXPECT_EQ(o.MaxActiveFor("anything"), 1);
+  EXPECT_FALSE(o.verify.fallback.command.has_value());
+  EXPECT_EQ(o.toolchain, "");
+  EXPECT_EQ(o.MaxTaskCostCents(), SchedulerOptions::kTaskCostHolds * 300);
   EXPECT_TRUE(ValidateOptions(o).ok());
 }
 
@@ -37,18 +40,18 @@ max_active = 3
 reserve_cents = 50
 backoff_base_s = 0
 after_run = "review"
-[domains."Omni/A.hs"]
+[domains."src/api"]
 max_active = 2
 [[domain_rules]]
-match = "Omni/Pipeline*"
-domain = "pipeline"
+match = "src/api/*"
+domain = "api"
 [[domain_rules]]
-match = "Omni/*"
-domain = "omni"
+match = "src/*"
+domain = "src"
 [verify]
 command = ["make", "test"]
 timeout_s = 60
-[verify.domains."pipeline"]
+[verify.domains."api"]
 command = ["ninja", "check"]
 [review]
 required = true
@@ -57,22 +60,30 @@ required = true
   EXPECT_EQ(o.MaxCostCents(), 50);
   EXPECT_EQ(o.backoff_base_s, 0);
   EXPECT_EQ(o.after_run, AfterRun::kReview);
-  EXPECT_EQ(o.MaxActiveFor("Omni/A.hs"), 2);
-  EXPECT_EQ(DomainFor(o, "Omni/Pipeline/Core.hs"), "pipeline");
-  EXPECT_EQ(DomainFor(o, "Omni/Other.hs"), "omni");
-  EXPECT_EQ(DomainFor(o, "  Biz/X.hs "), "Biz/X.hs");
-  EXPECT_EQ(o.verify.For("pipeline", "Omni/Pipeline/Core.hs")->argv, (std::vector<std::string>{"ninja", "check"}));
-  EXPECT_EQ(o.verify.For("omni", "Omni/Other.hs")->argv, (std::vector<std::string>{"make", "test"}));
-  EXPECT_EQ(o.verify.For("omni", "Omni/Other.hs")->timeout_s, 60);
+  EXPECT_EQ(o.MaxActiveFor("src/api"), 2);
+  EXPECT_EQ(DomainFor(o, "src/api/routes.c"), "api");
+  EXPECT_EQ(DomainFor(o, "src/util.c"), "src");
+  EXPECT_EQ(DomainFor(o, "  docs "), "docs");
+  EXPECT_EQ(o.verify.For("api", "src/api/routes.c")->argv, (std::vector<std::string>{"ninja", "check"}));
+  EXPECT_EQ(o.verify.For("src", "src/util.c")->argv, (std::vector<std::string>{"make", "test"}));
+  EXPECT_TRUE(o.verify.fallback.command.has_value());
+  EXPECT_EQ(o.verify.For("src", "src/util.c")->timeout_s, 60);
   EXPECT_TRUE(o.review_required);
+}
+
+TEST(OptionsFromConfig, VerificationSwitchedOffIsToldApartFromUnset) {
+  SchedulerOptions o = FromToml("[verify]\ncommand = []\n");
+  ASSERT_TRUE(o.verify.fallback.command.has_value());  // decided: switched off
+  EXPECT_TRUE(o.verify.fallback.command->empty());
+  EXPECT_FALSE(o.verify.For("src", "src/util.c").has_value());
 }
 
 TEST(OptionsFromConfig, WrongTypesAreErrors) {
   for (const char* bad : {"[scheduler]\nmax_active = \"8\"\n", "[scheduler]\nafter_run = \"ship\"\n",
                           "[[domain_rules]]\nmatch = \"x\"\n", "[verify]\ncommand = \"make test\"\n"}) {
+    // A wrong type is refused with the file; a wrong value when it is read.
     auto c = Config::Parse(bad, "config.toml");
-    ASSERT_TRUE(c.ok());
-    EXPECT_FALSE(OptionsFromConfig(*c).ok()) << bad;
+    EXPECT_FALSE(c.ok() && OptionsFromConfig(*c).ok()) << bad;
   }
 }
 
@@ -103,7 +114,7 @@ TEST(RunId, SeedFormAndUnique) {
   EXPECT_EQ(id, "pipeline-omni-a-hs-t-1-5-3");
 }
 
-TEST(Prompt, HasSeedLayoutAndOldPipelineContent) {
+TEST(Prompt, FrontmatterThenTaskCommentsFeedbackAndWorkflow) {
   PromptInput in;
   in.toolchain = "cpp";
   in.workspace = "/repo/.pipeline/worktrees/t-7";
@@ -113,7 +124,7 @@ TEST(Prompt, HasSeedLayoutAndOldPipelineContent) {
   in.title = "Add a flag";
   in.description = "Add --frob.";
   in.domain = "a";
-  in.ns = "A/B.hs";
+  in.ns = "src/a";
   in.comments = {{"agent:engineer", "Which format?"}, {"human", "JSON"}};
   in.feedback = "Build failed: missing import";
   std::string p = RenderDevPrompt(in);

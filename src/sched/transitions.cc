@@ -4,6 +4,18 @@
 
 namespace pipeline {
 
+namespace {
+
+// The cost cap's reason, or empty when the task is within it.
+std::string OverCostCap(const SchedulerOptions& o, double task_cost_cents) {
+  int64_t cap = o.MaxTaskCostCents();
+  if (cap <= 0 || task_cost_cents < static_cast<double>(cap)) return "";
+  return "exceeded cost cap of " + std::to_string(cap) + "c (spent " +
+         std::to_string(static_cast<int64_t>(std::ceil(task_cost_cents))) + "c)";
+}
+
+}  // namespace
+
 const char* NextStepName(NextStep s) {
   switch (s) {
     case NextStep::kVerify: return "verify";
@@ -26,16 +38,35 @@ Decision DecideFailure(const SchedulerOptions& o, int64_t retries, double task_c
     d.reason = why + "; exceeded " + std::to_string(o.max_retries) + " retries";
     return d;
   }
-  if (o.max_task_cost_cents > 0 && task_cost_cents >= static_cast<double>(o.max_task_cost_cents)) {
+  if (std::string cap = OverCostCap(o, task_cost_cents); !cap.empty()) {
     d.next = NextStep::kNeedsHelp;
-    d.reason = why + "; exceeded cost cap of " + std::to_string(o.max_task_cost_cents) + "c (spent " +
-               std::to_string(static_cast<int64_t>(std::ceil(task_cost_cents))) + "c)";
+    d.reason = why + "; " + cap;
     return d;
   }
   d.next = NextStep::kRetry;
   d.not_before = now + BackoffMicros(o.backoff_base_s, d.retries);
   d.reason = why + "; retry " + std::to_string(d.retries) + "/" + std::to_string(o.max_retries) + " after " +
              std::to_string(BackoffMicros(o.backoff_base_s, d.retries) / 1'000'000) + " s";
+  return d;
+}
+
+Decision DecideReject(const SchedulerOptions& o, int64_t patchset, double task_cost_cents, Micros now) {
+  Decision d;
+  if (patchset >= o.max_patchsets) {
+    d.next = NextStep::kNeedsHelp;
+    d.reason = std::to_string(patchset) + " patchsets were rejected (limit " + std::to_string(o.max_patchsets) + ")";
+    return d;
+  }
+  if (std::string cap = OverCostCap(o, task_cost_cents); !cap.empty()) {
+    d.next = NextStep::kNeedsHelp;
+    d.reason = "patchset " + std::to_string(patchset) + " rejected; " + cap;
+    return d;
+  }
+  d.next = NextStep::kReject;
+  int64_t wait = BackoffMicros(o.backoff_base_s, patchset);
+  d.not_before = now + wait;
+  d.reason = "patchset " + std::to_string(patchset) + "/" + std::to_string(o.max_patchsets) + " after " +
+             std::to_string(wait / 1'000'000) + " s";
   return d;
 }
 

@@ -30,7 +30,7 @@ struct Decision {
   NextStep next = NextStep::kRetry;
   std::string reason;      // one line, for the comment and the event
   int64_t retries = 0;     // the task's retry counter after the decision
-  Micros not_before = 0;   // for kRetry
+  Micros not_before = 0;   // for kRetry and kReject: not started again before this
 };
 
 struct DevRunFacts {
@@ -47,5 +47,14 @@ Decision DecideAfterDev(const SchedulerOptions& o, const DevRunFacts& f);
 // The failure branch alone (also used when a run could not be started).
 Decision DecideFailure(const SchedulerOptions& o, int64_t retries, double task_cost_cents, Micros now,
                        const std::string& why);
+
+// After a patchset was rejected (verification or integration failed) and the
+// task re-opened as patchset `patchset` (the count of rejected patchsets so
+// far): kReject with the same back-off as a failed run (patchset standing in
+// for the retry count), or kNeedsHelp at max_patchsets or past the task's cost
+// cap. A needs-help task a person answers is re-opened with its counters as
+// they were, so the answer buys one more patchset (and, past the cost cap,
+// one more run).
+Decision DecideReject(const SchedulerOptions& o, int64_t patchset, double task_cost_cents, Micros now);
 
 }  // namespace pipeline

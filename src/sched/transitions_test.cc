@@ -67,5 +67,44 @@ TEST(DecideAfterDev, ReviewModeSendsEverythingToReview) {
   EXPECT_EQ(DecideAfterDev(o, Facts(RunStatus::kDone, true)).next, NextStep::kReview);
 }
 
+TEST(DecideAfterDev, TaskCostCapDefaultsToAFewRunHolds) {
+  SchedulerOptions o;
+  o.max_retries = 100;
+  o.reserve_cents = 50;
+  int64_t cap = SchedulerOptions::kTaskCostHolds * 50;
+  EXPECT_EQ(o.MaxTaskCostCents(), cap);
+  EXPECT_EQ(DecideAfterDev(o, Facts(RunStatus::kFailed, false, 0, static_cast<double>(cap) - 1)).next, NextStep::kRetry);
+  EXPECT_EQ(DecideAfterDev(o, Facts(RunStatus::kFailed, false, 0, static_cast<double>(cap))).next, NextStep::kNeedsHelp);
+  o.max_task_cost_cents = 0;  // switched off
+  EXPECT_EQ(DecideAfterDev(o, Facts(RunStatus::kFailed, false, 0, 1e9)).next, NextStep::kRetry);
+}
+
+TEST(DecideReject, RejectedPatchsetsBackOffLikeFailedRuns) {
+  SchedulerOptions o;
+  o.backoff_base_s = 30;
+  o.max_patchsets = 10;
+  o.max_task_cost_cents = 0;
+  Decision first = DecideReject(o, 1, 0, kNow);
+  EXPECT_EQ(first.next, NextStep::kReject);
+  EXPECT_EQ(first.not_before, kNow + BackoffMicros(30, 1));
+  EXPECT_EQ(first.not_before, DecideFailure(o, 0, 0, kNow, "x").not_before);
+  Decision third = DecideReject(o, 3, 0, kNow);
+  EXPECT_EQ(third.not_before, kNow + 240'000'000);  // 30 * 2^3
+  EXPECT_EQ(DecideReject(o, 9, 0, kNow).not_before, kNow + 600'000'000);  // capped
+}
+
+TEST(DecideReject, PatchsetLimitAndCostCapNeedHelp) {
+  SchedulerOptions o;
+  o.max_patchsets = 3;
+  o.reserve_cents = 100;
+  Decision limit = DecideReject(o, 3, 0, kNow);
+  EXPECT_EQ(limit.next, NextStep::kNeedsHelp);
+  EXPECT_EQ(limit.reason, "3 patchsets were rejected (limit 3)");
+  Decision costly = DecideReject(o, 1, 400, kNow);  // the default cap: 4 holds of 100c
+  EXPECT_EQ(costly.next, NextStep::kNeedsHelp);
+  EXPECT_NE(costly.reason.find("cost cap of 400c"), std::string::npos);
+  EXPECT_EQ(DecideReject(o, 1, 399, kNow).next, NextStep::kReject);
+}
+
 }  // namespace
 }  // namespace pipeline
