@@ -1,0 +1,69 @@
+// One batch of the merge queue, end to end: build the speculative heads,
+// check what the batch plan asks (in parallel where slots allow), and move
+// the base to the longest verified prefix in one compare-and-set.
+//
+// Crash safety rests on the last step being one atomic ref update: a kill
+// before it leaves the base untouched (the batch is redone from the queue;
+// the heads are unreferenced commits git collects later); a kill after it
+// leaves the base holding the whole verified prefix, which the scheduler
+// recognises on restart as "already in the base". Nothing between lands a
+// change that was not checked.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "git/git.h"
+#include "integrate/check.h"
+#include "integrate/speculative.h"
+#include "integrate/verify_config.h"
+
+namespace pipeline {
+
+// Runs the checks of one prefix head in slot's scratch directory: every
+// command of the prefix's changes, passing only when all pass.
+using PrefixCheck =
+    std::function<Result<CheckResult>(int slot, const std::string& commit, const std::vector<VerifyCommand>& cmds)>;
+
+// The production PrefixCheck: RunIntegrationCheck for each command in
+// scratch_root/check-<slot>.
+PrefixCheck ScratchWorktreeCheck(Git& git, ProcessRunner& runner, std::string scratch_root,
+                                 std::map<std::string, std::string> env);
+
+struct BatchRequest {
+  std::string base;  // short branch name ("main")
+  std::string mode = "squash";
+  std::vector<QueuedChange> changes;  // in queue order, at most integrate.batch_max
+  // The checks a change needs (its domain's [verify] command); empty: none.
+  std::function<std::vector<VerifyCommand>(const QueuedChange&)> checks_for;
+  std::function<std::string(const QueuedChange&)> message_for;
+  int parallel = 1;               // check slots
+  std::string base_green_commit;  // the base tip last seen passing (empty: unknown)
+};
+
+struct BatchChangeOutcome {
+  enum class Kind { kLanded, kConflict, kCheckFailed, kRequeued };
+  std::string task_id;
+  Kind kind = Kind::kRequeued;
+  std::string commit;    // kLanded: the change's commit on the base
+  std::string feedback;  // kConflict: the files; kCheckFailed: the check's output tail
+};
+
+struct BatchOutcome {
+  std::string old_base, new_base;  // new_base == old_base when nothing landed
+  std::vector<BatchChangeOutcome> changes;  // one per requested change, in order
+  int checks_run = 0;
+  bool base_red = false;     // the base itself fails: nothing lands until it is green again
+  std::string base_output;   // the base's check output when red
+  bool lost_race = false;    // the base moved meanwhile: nothing landed, everything requeued
+};
+
+struct BatchHooks {
+  std::function<void()> before_advance;  // after the checks, before the ref moves (crash tests)
+};
+
+Result<BatchOutcome> RunBatch(Git& git, const BatchRequest& req, const PrefixCheck& check,
+                              const BatchHooks& hooks = {});
+
+}  // namespace pipeline
