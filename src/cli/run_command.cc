@@ -19,6 +19,8 @@
 #include "sched/scheduler_lock.h"
 #include "store/root.h"
 #include "sched/prompt.h"
+#include "sandbox/memory_limit.h"
+#include "sandbox/settings.h"
 #include "slurm/executor_config.h"
 #include "slurm/launcher.h"
 #include "tasks/task_queries.h"
@@ -283,6 +285,11 @@ int RunCommand(const Args& args) {
   SchedulerEnv env;
   env.default_budget_cents = *default_budget;
   env.on_event = on_event;
+  // No start eats into the memory kept free for the machine (sandbox.min_free_mb).
+  auto sandbox = LoadSandboxSettings(*config);
+  if (!sandbox.ok()) return Fail(sandbox.error());
+  if (sandbox->min_free_bytes > 0)
+    env.memory_gate = [reserve = sandbox->min_free_bytes]() { return CheckFreeMemory(reserve); };
   event_log.set_db(db.get());
   SlurmExecution slurm;
   if (Status s = slurm.Open(*config, *paths, *db, options->dry_run, &env); !s.ok()) return Fail(s);

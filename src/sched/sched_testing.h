@@ -102,6 +102,7 @@ class SchedWorld {
     env.launcher = launcher.get();
     env.repo = &repo;
     env.on_event = [this](const SchedEvent& e) { events.push_back(e); };
+    env.memory_gate = memory_gate;
     sched = std::make_unique<Scheduler>(options, *store, paths, clock, env);
     return sched->Recover();
   }
@@ -116,6 +117,8 @@ class SchedWorld {
     store = std::move(*db);
     return Start();
   }
+
+  std::function<Status()> memory_gate;  // null: memory never refuses
 
   StepResult Step() {
     auto r = sched->Step();

@@ -57,6 +57,9 @@ struct SchedulerEnv {
   TaskRepo* repo = nullptr;
   int64_t default_budget_cents = 0;        // fund.default_budget_cents
   std::function<void(const SchedEvent&)> on_event;  // every action, as it happens
+  // Asked before each dev start: an error (e.g. "not enough free memory")
+  // starts nothing this step and looks again shortly. Null: always go.
+  std::function<Status()> memory_gate;
 };
 
 struct StepResult {
@@ -95,6 +98,8 @@ class Scheduler {
   Clock& clock() const { return clock_; }
 
  private:
+  // How soon a start refused for memory is tried again.
+  static constexpr Micros kMemoryRecheck = 5'000'000;
   // --- step phases (harvest.cc, start.cc, integrate_queue.cc) ---
   Status Harvest(StepResult* r);
   Status HarvestOne(const std::string& run_id, StepResult* r);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "sched/sched_testing.h"
+#include "tasks/domain_pause.h"
 
 namespace pipeline {
 namespace {
@@ -230,6 +231,55 @@ TEST(SchedulerStart, DryRunChangesNothing) {
   EXPECT_EQ(w.StatusOf(t), "open");
   EXPECT_EQ(w.Count("SELECT COUNT(*) FROM runs"), 0);
   EXPECT_EQ(w.launcher->launches(), 0);
+}
+
+}  // namespace
+}  // namespace pipeline
+
+namespace pipeline {
+namespace {
+
+using sched_testing::SchedWorld;
+
+TEST(SchedulerStart, LowMemoryStartsNothingAndLooksAgainLater) {
+  SchedWorld w;
+  w.SetBudget("a", 1000);
+  std::string t = w.AddTask("a");
+  bool low = true;
+  w.memory_gate = [&]() -> Status {
+    if (low) return Error{ErrorKind::kUnavailable, "not enough free memory: 300 MiB available, 1024 MiB kept free"};
+    return Status::Ok();
+  };
+  ASSERT_TRUE(w.Start().ok());
+  StepResult r = w.Step();
+  EXPECT_EQ(r.started, 0);
+  EXPECT_TRUE(r.more);
+  ASSERT_TRUE(r.next_wake.has_value()) << "a refused start must come back by itself";
+  EXPECT_EQ(w.StatusOf(t), "open");
+  EXPECT_EQ(w.Budget("a").held_cents, 0) << "nothing held for a run that did not start";
+  bool said = false;
+  for (const auto& e : w.events) said = said || (e.kind == "skip" && e.detail.find("memory") != std::string::npos);
+  EXPECT_TRUE(said);
+  low = false;
+  w.clock.Advance(*r.next_wake - w.clock.Now());
+  EXPECT_EQ(w.Step().started, 1);
+  EXPECT_EQ(w.StatusOf(t), "in-progress");
+}
+
+TEST(SchedulerStart, APausedDomainStartsNothingUntilResumed) {
+  SchedWorld w;
+  w.SetBudget("a", 1000);
+  w.SetBudget("b", 1000);
+  std::string ta = w.AddTask("a");
+  std::string tb = w.AddTask("b");
+  ASSERT_TRUE(PauseDomain(*w.person_db, w.clock, "a", "human").ok());
+  ASSERT_TRUE(w.Start().ok());
+  EXPECT_EQ(w.Step().started, 1);
+  EXPECT_EQ(w.StatusOf(ta), "open");
+  EXPECT_EQ(w.StatusOf(tb), "in-progress");
+  ASSERT_TRUE(ResumeDomain(*w.person_db, "a").ok());
+  EXPECT_EQ(w.Step().started, 1);
+  EXPECT_EQ(w.StatusOf(ta), "in-progress");
 }
 
 }  // namespace

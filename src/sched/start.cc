@@ -65,6 +65,17 @@ Status Scheduler::StartCandidates(StepResult* r) {
         r->more = true;
         break;
       }
+      if (env_.memory_gate && !dry_) {
+        // Agents take hundreds of MB each and their builds more: a start
+        // that would eat the machine's reserve waits for memory instead.
+        Status mem = env_.memory_gate();
+        if (!mem.ok()) {
+          Emit("skip", c.id, std::nullopt, "memory: " + mem.message());
+          r->more = true;
+          NoteWake(clock_.Now() + kMemoryRecheck);
+          return Status::Ok();
+        }
+      }
       std::string skip;
       PL_ASSIGN_OR_RETURN(bool started, StartDev(c, domain, &skip));
       if (started) {
