@@ -17,7 +17,7 @@
 #include "git/git.h"
 #include "integrate/check.h"
 #include "integrate/speculative.h"
-#include "integrate/verify_config.h"
+#include "config/verify.h"
 
 namespace pipeline {
 

@@ -4,39 +4,19 @@
 
 #include <atomic>
 
-#include "testutil/testutil.h"
+#include "integrate/integrate_testing.h"
 
 namespace pipeline {
 namespace {
 
-using testing::InitGitRepo;
-using testing::RunArgv;
 using testing::TempDir;
 using testing::WriteTextFile;
 
-class BatchTest : public ::testing::Test {
+class BatchTest : public integrate_testing::GitRepoTest {
  protected:
-  void SetUp() override {
-    InitGitRepo(dir_.path());
-    git_ = std::make_unique<Git>(RealProcessRunner(), dir_.path());
-  }
-  std::string Sh(std::vector<std::string> args) {
-    args.insert(args.begin(), {"git", "-C", dir_.path()});
-    auto r = RunArgv(args);
-    EXPECT_TRUE(r.ok()) << r.err;
-    std::string out = r.out;
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
-  }
   // A task branch off main adding one file.
   QueuedChange Change(const std::string& id, const std::string& file, const std::string& text = "x\n") {
-    Sh({"checkout", "-q", "-b", "pipeline/" + id, "main"});
-    WriteTextFile(dir_ / file, text);
-    Sh({"add", file});
-    Sh({"commit", "-q", "-m", id});
-    QueuedChange q{id, "title of " + id, Sh({"rev-parse", "HEAD"})};
-    Sh({"checkout", "-q", "main"});
-    return q;
+    return QueuedChange{id, "title of " + id, CommitOnBranch("pipeline/" + id, file, text, id)};
   }
   // The check fails when the tree holds a file named "broken*".
   PrefixCheck FakeCheck() {
@@ -68,8 +48,6 @@ class BatchTest : public ::testing::Test {
       pos = nl + 1;
     }
   }
-  TempDir dir_;
-  std::unique_ptr<Git> git_;
   std::atomic<int> calls_{0};
 };
 

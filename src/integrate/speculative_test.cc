@@ -2,42 +2,17 @@
 
 #include <gtest/gtest.h>
 
-#include "testutil/testutil.h"
+#include "integrate/integrate_testing.h"
 
 namespace pipeline {
 namespace {
 
-using testing::InitGitRepo;
-using testing::RunArgv;
-using testing::TempDir;
-using testing::WriteTextFile;
 
-class SpeculativeBatchTest : public ::testing::Test {
+class SpeculativeBatchTest : public integrate_testing::GitRepoTest {
  protected:
-  void SetUp() override {
-    InitGitRepo(dir_.path());
-    git_ = std::make_unique<Git>(RealProcessRunner(), dir_.path());
-  }
-  std::string Sh(std::vector<std::string> args) {
-    args.insert(args.begin(), {"git", "-C", dir_.path()});
-    auto r = RunArgv(args);
-    EXPECT_TRUE(r.ok()) << r.err;
-    std::string out = r.out;
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
-  }
-  // A branch off main changing one file.
   std::string Branch(const std::string& name, const std::string& file, const std::string& text) {
-    Sh({"checkout", "-q", "-b", name, "main"});
-    WriteTextFile(dir_ / file, text);
-    Sh({"add", file});
-    Sh({"commit", "-q", "-m", name});
-    std::string sha = Sh({"rev-parse", "HEAD"});
-    Sh({"checkout", "-q", "main"});
-    return sha;
+    return CommitOnBranch(name, file, text, name);
   }
-  TempDir dir_;
-  std::unique_ptr<Git> git_;
 };
 
 TEST_F(SpeculativeBatchTest, HeadsStackTheChangesInOrderAndLeaveOutAConflict) {

@@ -1,4 +1,5 @@
 #include "sched/waiting.h"
+#include "store/store_testing.h"
 
 #include <gtest/gtest.h>
 
@@ -14,10 +15,8 @@ namespace {
 class WaitingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = Db::Open(":memory:", true);
-    ASSERT_TRUE(db.ok()) << db.message();
-    db_ = std::move(db).value();
-    ASSERT_TRUE(Migrate(*db_).ok());
+    db_ = store_testing::OpenMemoryStore();
+    ASSERT_TRUE(db_);
     store_ = std::make_unique<TaskStore>(*db_, clock_);
     in_.options.reserve_cents = 10;
     in_.options.max_retries = 3;

@@ -11,6 +11,7 @@
 #include "agent/run_record.h"
 #include "util/clock.h"
 #include "util/files.h"
+#include "tasks/task_board_sql.h"
 
 namespace pipeline::serve {
 
@@ -53,9 +54,7 @@ Status ChangeFeed::Start() {
   // Where we start from: later commits are reported relative to this.
   data_version_ = db_->DataVersion();
   Status st = db_->Read([&]() -> Status {
-    PL_ASSIGN_OR_RETURN(Stmt s, db_->Prepare(
-        "SELECT (SELECT IFNULL(MAX(id), 0) FROM events), (SELECT IFNULL(MAX(updated_at), 0) FROM tasks), "
-        "(SELECT IFNULL(MAX(ended_at), 0) FROM runs)"));
+    PL_ASSIGN_OR_RETURN(Stmt s, PrepareStoreHighWater(*db_));
     PL_ASSIGN_OR_RETURN(bool row, s.Step());
     if (row) {
       last_event_id_ = s.Int(0);
@@ -110,8 +109,7 @@ bool ChangeFeed::CollectStoreChange(Change* c) {
   c->store = true;
   std::set<std::string> ended;
   Status st = db_->Read([&]() -> Status {
-    PL_ASSIGN_OR_RETURN(Stmt t, db_->Prepare(
-        "SELECT id, updated_at FROM tasks WHERE updated_at > ? ORDER BY updated_at LIMIT 1000"));
+    PL_ASSIGN_OR_RETURN(Stmt t, PrepareTasksUpdatedSince(*db_));
     t.BindAll(last_task_update_);
     PL_RETURN_IF_ERROR(EachRow(t, [&](Stmt& r) {
       c->tasks.insert(r.Text(0));

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ledger/ledger.h"
+#include "tasks/task_queries.h"
 
 namespace pipeline::serve {
 
@@ -41,9 +42,9 @@ Result<std::string> MetricsText(Db& db, Clock& clock) {
   Status st = db.Read([&]() -> Status {
     Header(&out, "pipeline_tasks", "gauge", "Tasks by state.");
     std::map<std::string, int64_t> by_state;
-    for (const char* s : {"open", "in-progress", "needs-help", "review", "verified", "done"}) by_state[s] = 0;
-    PL_ASSIGN_OR_RETURN(Stmt t, db.Prepare("SELECT status, COUNT(*) FROM tasks GROUP BY status"));
-    PL_RETURN_IF_ERROR(EachRow(t, [&](Stmt& r) { by_state[r.Text(0)] = r.Int(1); }));
+    for (TaskStatus s : kAllTaskStatuses) by_state[TaskStatusName(s)] = 0;
+    PL_ASSIGN_OR_RETURN(auto task_counts, CountTasksByStatus(db, /*with_epics=*/true));
+    for (const auto& [status, n] : task_counts) by_state[TaskStatusName(status)] = n;
     for (const auto& [state, n] : by_state) out += fmt::format("pipeline_tasks{{state=\"{}\"}} {}\n", EscapeLabel(state), n);
 
     Header(&out, "pipeline_runs_total", "counter", "Runs by phase and outcome (state).");
@@ -67,14 +68,9 @@ Result<std::string> MetricsText(Db& db, Clock& clock) {
       out += fmt::format("pipeline_budget_held_cents{{domain=\"{}\"}} {}\n", EscapeLabel(d.domain), d.held_cents);
 
     Header(&out, "pipeline_queue_length", "gauge", "Tasks waiting: dev (open work) and merge (verified).");
-    PL_ASSIGN_OR_RETURN(Stmt q, db.Prepare(
-        "SELECT (SELECT COUNT(*) FROM tasks WHERE status = 'open' AND type = 'work'), "
-        "(SELECT COUNT(*) FROM tasks WHERE status = 'verified')"));
-    PL_ASSIGN_OR_RETURN(bool qrow, q.Step());
-    if (qrow) {
-      out += fmt::format("pipeline_queue_length{{queue=\"dev\"}} {}\n", q.Int(0));
-      out += fmt::format("pipeline_queue_length{{queue=\"merge\"}} {}\n", q.Int(1));
-    }
+    PL_ASSIGN_OR_RETURN(auto work, CountTasksByStatus(db, /*with_epics=*/false));
+    out += fmt::format("pipeline_queue_length{{queue=\"dev\"}} {}\n", work[TaskStatus::kOpen]);
+    out += fmt::format("pipeline_queue_length{{queue=\"merge\"}} {}\n", work[TaskStatus::kVerified]);
 
     // Checks: verify and integrate runs that ran to an end.
     static const std::vector<double> kBuckets = {1, 5, 15, 30, 60, 120, 300, 600, 1800};

@@ -7,6 +7,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/text.h"
+#include "tasks/task_board_sql.h"
 
 namespace pipeline::serve {
 
@@ -52,10 +53,7 @@ Result<NotifyBatch> CollectNotifications(Db& db, int64_t after, const std::strin
   NotifyBatch b;
   b.next_mark = after;
   Status st = db.Read([&]() -> Status {
-    PL_ASSIGN_OR_RETURN(Stmt e, db.Prepare(
-        "SELECT e.id, e.at, e.task_id, e.run_id, e.kind, e.detail, t.status, t.title, "
-        " (SELECT c.text FROM comments c WHERE c.task_id = t.id AND c.author LIKE 'agent:%' ORDER BY c.id DESC LIMIT 1) "
-        "FROM events e LEFT JOIN tasks t ON t.id = e.task_id WHERE e.id > ? ORDER BY e.id LIMIT 1000"));
+    PL_ASSIGN_OR_RETURN(Stmt e, PrepareEventsWithTasksSince(db));
     e.BindAll(after);
     std::set<std::pair<std::string, std::string>> sent;
     while (true) {

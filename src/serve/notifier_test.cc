@@ -1,4 +1,5 @@
 #include "serve/notifier.h"
+#include "store/store_testing.h"
 
 #include <gtest/gtest.h>
 
@@ -12,10 +13,8 @@ namespace {
 class NotifierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = Db::Open(":memory:", true);
-    ASSERT_TRUE(db.ok()) << db.message();
-    db_ = std::move(db).value();
-    ASSERT_TRUE(Migrate(*db_).ok());
+    db_ = store_testing::OpenMemoryStore();
+    ASSERT_TRUE(db_);
     for (const char* title : {"one", "two"}) {
       NewTask n;
       n.title = title;

@@ -173,10 +173,11 @@ Result<json> RetryAction(Db& db, Clock& clock, const std::string& id) {
   Status st = db.Write([&]() -> Status {
     PL_ASSIGN_OR_RETURN(auto status, TaskStatusOf(db, id));
     if (!status) return NotFound("no task " + Quoted(id));
-    if (*status != "needs-help" && *status != "open")
-      return Refused("task " + id + " is " + *status + "; only a needs-help or open task can be retried");
+    if (*status != TaskStatus::kNeedsHelp && *status != TaskStatus::kOpen)
+      return Refused("task " + id + " is " + TaskStatusName(*status) +
+                     "; only a needs-help or open task can be retried");
     Micros now = clock.Now();
-    PL_ASSIGN_OR_RETURN(bool moved, MoveTaskForRetry(db, id, *status, "open", 0, 0, now));
+    PL_ASSIGN_OR_RETURN(bool moved, MoveTaskForRetry(db, id, *status, TaskStatus::kOpen, 0, 0, now));
     if (!moved) return Conflict("task " + id + " changed meanwhile; try again");
     PL_RETURN_IF_ERROR(TaskStore(db, clock).AddComment(id, "Retry requested by a person: re-opened for dev", "system").status());
     return AddEvent(db, now, id, std::nullopt, "retry", "retry requested");
@@ -190,15 +191,16 @@ Result<json> CancelAction(Db& db, Clock& clock, const ServeContext& ctx, const s
   Status st = db.Write([&]() -> Status {
     PL_ASSIGN_OR_RETURN(auto status, TaskStatusOf(db, id));
     if (!status) return NotFound("no task " + Quoted(id));
-    auto from = ParseTaskStatus(*status);
-    if (!from || *from == TaskStatus::kDone || *from == TaskStatus::kNeedsHelp)
-      return Refused("task " + id + " is " + *status + "; nothing to cancel");
+    std::optional<TaskStatus> from = *status;
+    const std::string was = TaskStatusName(*status);
+    if (*from == TaskStatus::kDone || *from == TaskStatus::kNeedsHelp)
+      return Refused("task " + id + " is " + was + "; nothing to cancel");
     PL_RETURN_IF_ERROR(TaskStore(db, clock).Claim(id, *from, TaskStatus::kNeedsHelp));
     PL_RETURN_IF_ERROR(TaskStore(db, clock)
-                           .AddComment(id, "Cancelled by a person (was " + *status +
+                           .AddComment(id, "Cancelled by a person (was " + was +
                                                "): parked in needs-help; retry or answer to resume", "system")
                            .status());
-    PL_RETURN_IF_ERROR(AddEvent(db, clock.Now(), id, std::nullopt, "cancel", "cancelled (was " + *status + ")"));
+    PL_RETURN_IF_ERROR(AddEvent(db, clock.Now(), id, std::nullopt, "cancel", "cancelled (was " + was + ")"));
     Stmt& s = db.Cached("SELECT run_id FROM runs WHERE task_id = ? AND status IN ('starting', 'running')");
     s.BindAll(id);
     PL_ASSIGN_OR_RETURN(active, s.TextColumn());

@@ -1,4 +1,5 @@
 #include "serve/steering.h"
+#include "store/store_testing.h"
 
 #include <gtest/gtest.h>
 
@@ -15,10 +16,8 @@ using nlohmann::json;
 class SteeringTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = Db::Open(":memory:", true);
-    ASSERT_TRUE(db.ok()) << db.message();
-    db_ = std::move(db).value();
-    ASSERT_TRUE(Migrate(*db_).ok());
+    db_ = store_testing::OpenMemoryStore();
+    ASSERT_TRUE(db_);
     auto t = CreateTaskAction(*db_, clock_, json{{"title", "a task"}, {"namespace", "web"}});
     ASSERT_TRUE(t.ok()) << t.message();
     id_ = (*t)["taskId"];

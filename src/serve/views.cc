@@ -12,6 +12,7 @@
 #include "sched/status_snapshot.h"
 #include "tasks/domain_pause.h"
 #include "tasks/task_store.h"
+#include "tasks/task_board_sql.h"
 
 namespace pipeline::serve {
 
@@ -41,9 +42,7 @@ Result<json> TasksView(Db& db, Clock& clock, const std::optional<std::string>& s
   Micros now = clock.Now();
   Status st = db.Read([&]() -> Status {
     std::map<std::string, size_t> index;
-    PL_ASSIGN_OR_RETURN(Stmt s, db.Prepare(
-        "SELECT id, title, status, priority, namespace, patchset, retries, not_before, updated_at, type "
-        "FROM tasks WHERE (?1 IS NULL OR status = ?1) ORDER BY seq"));
+    PL_ASSIGN_OR_RETURN(Stmt s, PrepareTaskBoardRows(db));
     s.Bind(1, status);
     PL_RETURN_IF_ERROR(EachRow(s, [&](Stmt& r) {
       json t = {{"id", r.Text(0)},       {"title", r.Text(1)},         {"status", r.Text(2)},
@@ -55,13 +54,7 @@ Result<json> TasksView(Db& db, Clock& clock, const std::optional<std::string>& s
     }));
     // Why each needs-help task waits: the agent's question (its latest
     // comment newer than the latest human one) and the latest failure.
-    PL_ASSIGN_OR_RETURN(Stmt h, db.Prepare(
-        "SELECT t.id, "
-        " (SELECT c.text FROM comments c WHERE c.task_id = t.id AND c.author LIKE 'agent:%' "
-        "   AND c.id > IFNULL((SELECT MAX(h.id) FROM comments h WHERE h.task_id = t.id AND h.author = 'human'), 0) "
-        "   ORDER BY c.id DESC LIMIT 1), "
-        " (SELECT e.detail FROM events e WHERE e.task_id = t.id AND e.kind = 'failure' ORDER BY e.id DESC LIMIT 1) "
-        "FROM tasks t WHERE t.status = 'needs-help'"));
+    PL_ASSIGN_OR_RETURN(Stmt h, PrepareNeedsHelpReasons(db));
     return EachRow(h, [&](Stmt& r) {
       auto it = index.find(r.Text(0));
       if (it == index.end()) return;
@@ -158,8 +151,7 @@ Result<json> QueueView(Db& db, Clock& clock, int limit) {
     j["dev"] = dev;
     j["dev_total"] = ready.size();
     json merge = json::array();
-    PL_ASSIGN_OR_RETURN(Stmt m, db.Prepare(
-        "SELECT id, title, patchset FROM tasks WHERE status = 'verified' ORDER BY seq LIMIT ?"));
+    PL_ASSIGN_OR_RETURN(Stmt m, PrepareVerifiedQueue(db));
     m.BindAll(static_cast<int64_t>(limit));
     PL_RETURN_IF_ERROR(EachRow(m, [&](Stmt& r) {
       merge.push_back({{"id", r.Text(0)}, {"title", r.Text(1)}, {"patchset", r.Int(2)}});

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "store/schema.h"
+#include "store/store_testing.h"
 #include "tasks/task_store.h"
 #include "tasks/task_transitions.h"
 
@@ -14,10 +15,8 @@ namespace {
 class ReadyFilterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = Db::Open(":memory:", true);
-    ASSERT_TRUE(db.ok()) << db.message();
-    db_ = std::move(db).value();
-    ASSERT_TRUE(Migrate(*db_).ok());
+    db_ = store_testing::OpenMemoryStore();
+    ASSERT_TRUE(db_);
     store_ = std::make_unique<TaskStore>(*db_, clock_);
     // t-1 blocks t-2..t-9; odd tasks have a namespace; priorities interleave.
     for (int i = 1; i <= 20; ++i) {

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "store/schema.h"
+#include "store/store_testing.h"
 #include "tasks/task_store.h"
 
 namespace pipeline {
@@ -16,10 +17,8 @@ namespace {
 class ReadyOracleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = Db::Open(":memory:", true);
-    ASSERT_TRUE(db.ok()) << db.message();
-    db_ = std::move(db).value();
-    ASSERT_TRUE(Migrate(*db_).ok());
+    db_ = store_testing::OpenMemoryStore();
+    ASSERT_TRUE(db_);
     store_ = std::make_unique<TaskStore>(*db_, clock_);
   }
 

@@ -1,4 +1,5 @@
 #include "tasks/task_transitions.h"
+#include "store/store_testing.h"
 
 #include <gtest/gtest.h>
 
@@ -11,10 +12,8 @@ namespace {
 class TaskTransitionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = Db::Open(":memory:", true);
-    ASSERT_TRUE(db.ok()) << db.message();
-    db_ = std::move(db).value();
-    ASSERT_TRUE(Migrate(*db_).ok());
+    db_ = store_testing::OpenMemoryStore();
+    ASSERT_TRUE(db_);
     store_ = std::make_unique<TaskStore>(*db_, clock_);
     NewTask n;
     n.title = "make it pass";

@@ -1,0 +1,42 @@
+#include "tasks/task_board_sql.h"
+
+namespace pipeline {
+
+Result<Stmt> PrepareStoreHighWater(Db& db) {
+  return db.Prepare(
+      "SELECT (SELECT IFNULL(MAX(id), 0) FROM events), (SELECT IFNULL(MAX(updated_at), 0) FROM tasks), "
+      "(SELECT IFNULL(MAX(ended_at), 0) FROM runs)");
+}
+
+Result<Stmt> PrepareTasksUpdatedSince(Db& db) {
+  return db.Prepare("SELECT id, updated_at FROM tasks WHERE updated_at > ? ORDER BY updated_at LIMIT 1000");
+}
+
+Result<Stmt> PrepareEventsWithTasksSince(Db& db) {
+  return db.Prepare(
+      "SELECT e.id, e.at, e.task_id, e.run_id, e.kind, e.detail, t.status, t.title, "
+      " (SELECT c.text FROM comments c WHERE c.task_id = t.id AND c.author LIKE 'agent:%' ORDER BY c.id DESC LIMIT 1) "
+      "FROM events e LEFT JOIN tasks t ON t.id = e.task_id WHERE e.id > ? ORDER BY e.id LIMIT 1000");
+}
+
+Result<Stmt> PrepareTaskBoardRows(Db& db) {
+  return db.Prepare(
+      "SELECT id, title, status, priority, namespace, patchset, retries, not_before, updated_at, type "
+      "FROM tasks WHERE (?1 IS NULL OR status = ?1) ORDER BY seq");
+}
+
+Result<Stmt> PrepareNeedsHelpReasons(Db& db) {
+  return db.Prepare(
+      "SELECT t.id, "
+      " (SELECT c.text FROM comments c WHERE c.task_id = t.id AND c.author LIKE 'agent:%' "
+      "   AND c.id > IFNULL((SELECT MAX(h.id) FROM comments h WHERE h.task_id = t.id AND h.author = 'human'), 0) "
+      "   ORDER BY c.id DESC LIMIT 1), "
+      " (SELECT e.detail FROM events e WHERE e.task_id = t.id AND e.kind = 'failure' ORDER BY e.id DESC LIMIT 1) "
+      "FROM tasks t WHERE t.status = 'needs-help'");
+}
+
+Result<Stmt> PrepareVerifiedQueue(Db& db) {
+  return db.Prepare("SELECT id, title, patchset FROM tasks WHERE status = 'verified' ORDER BY seq LIMIT ?");
+}
+
+}  // namespace pipeline
