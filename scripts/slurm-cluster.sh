@@ -2,7 +2,8 @@
 # A private one-node Slurm cluster for the tests and benchmarks of the Slurm
 # executor: munge (shared with the machine), and a slurmctld + slurmd of our
 # own with their configuration, state, spool, logs and pid files under DIR and
-# their own ports, so a cluster the machine already runs is left alone.
+# their own ports (the first two free from 6917), so a cluster the machine
+# already runs, or one an earlier run left, is left alone.
 #
 #   scripts/slurm-cluster.sh install        the Debian packages (once, as root)
 #   scripts/slurm-cluster.sh start DIR      writes DIR/slurm.conf, starts, waits for the node
@@ -89,6 +90,8 @@ PartitionName=strict Nodes=ALL Default=NO  MaxTime=INFINITE State=UP OverSubscri
 EOF
 }
 
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 start() {
@@ -104,11 +107,14 @@ start() {
     return 0
   fi
   stop_daemons
-  local port
-  for port in "$ctld_port" "$slurmd_port"; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      die "port $port is taken by another program (another test cluster?); set PIPELINE_SLURMCTLD_PORT / PIPELINE_SLURMD_PORT"
-    fi
+  # Two free ports from 6917 on (a cluster left by an earlier run, or the
+  # machine's own, keeps its ports; ours are written into our slurm.conf).
+  local tries=0
+  while port_taken "$ctld_port" || port_taken "$slurmd_port"; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 50 ] || die "no two free ports from ${PIPELINE_SLURMCTLD_PORT:-6917} on; set PIPELINE_SLURMCTLD_PORT"
+    ctld_port=$((ctld_port + 2))
+    slurmd_port=$((slurmd_port + 2))
   done
   write_conf
   /usr/sbin/slurmctld -f "$SLURM_CONF" || die "slurmctld did not start (see $dir/log/slurmctld.log)"

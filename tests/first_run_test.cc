@@ -38,7 +38,9 @@ void AddCProject(const SchedRepo& repo) {
 
 // An agent whose change does not compile (a missing semicolon), committed.
 std::string BrokenAgent(const SchedRepo& repo) {
-  std::string path = repo.dir() + "/.pipeline/broken-agent.sh";
+  // Outside .pipeline/, which a confined run cannot see, and outside the
+  // working tree, which it would dirty.
+  std::string path = repo.dir() + "/.git/broken-agent.sh";
   WriteTextFile(path,
                 "#!/bin/sh\nset -e\n"
                 "printf '#include \"greet.h\"\\nint twice(void) { return 2 }\\n' > twice.c\n"

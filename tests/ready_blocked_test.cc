@@ -12,7 +12,8 @@ namespace {
 
 std::string Config(int64_t reserve_cents) {
   return "[fund]\ndefault_budget_cents = 1000\n[scheduler]\nreserve_cents = " + std::to_string(reserve_cents) +
-         "\nworkspace = \"shared\"\n[agent]\nprofile = \"t\"\n" + ProfileToml("t", {"true"});
+         "\nworkspace = \"shared\"\n[agent]\nprofile = \"t\"\n" + ProfileToml("t", {"true"}) +
+         "[verify]\ncommand = []\n";
 }
 
 TEST(ReadyBlocked, ABlockedTaskIsNotCountedReadyByStatusNorStarted) {
@@ -28,20 +29,24 @@ TEST(ReadyBlocked, ABlockedTaskIsNotCountedReadyByStatusNorStarted) {
   ASSERT_EQ(tasks.size(), 1u) << ready.out;
   EXPECT_EQ(tasks[0]["taskId"], first);
 
-  // A hold larger than any budget: status names every domain with ready
-  // work as out of budget, with how many tasks are ready in it.
+  // A hold larger than any budget: status counts one ready task, says the
+  // ready one waits for budget and the blocked one for its dependency.
   WriteTextFile(repo.paths().config(), Config(1'000'000));
   auto status = RunPipeline({"status", "--json"}, repo.dir());
   ASSERT_EQ(status.exit.exit_code, 0) << status.err;
   auto snapshot = nlohmann::json::parse(status.out);
-  int64_t counted = 0, domains = 0;
+  EXPECT_EQ(snapshot["ready"].get<int64_t>(), 1) << status.out;
+  int64_t no_budget = 0;
   for (const auto& s : snapshot["skipped"])
-    if (s.contains("domain")) {
-      ++domains;
-      counted += s["ready"].get<int64_t>();
+    if (s["kind"] == "no-budget") {
+      ++no_budget;
+      EXPECT_EQ(s["task_id"], first) << status.out;
     }
-  EXPECT_EQ(domains, 1) << status.out;
-  EXPECT_EQ(counted, 1) << status.out;
+  EXPECT_EQ(no_budget, 1) << status.out;
+  std::string blocked_kind;
+  for (const auto& w : snapshot["waiting"])
+    if (w["task_id"] == blocked) blocked_kind = w["kind"].get<std::string>();
+  EXPECT_EQ(blocked_kind, "dependency") << status.out;
 
   // With money, the scheduler would start the dependency and not the task it blocks.
   WriteTextFile(repo.paths().config(), Config(10));

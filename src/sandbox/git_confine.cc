@@ -105,8 +105,31 @@ Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& w
 Status CarryBackTaskBranch(const GitConfinement& g, const std::string& workspace) {
   std::string head_dir = g.worktree_gitdir.empty() ? g.common_dir : g.worktree_gitdir;
   auto head_now = ReadFile(JoinPath(head_dir, "HEAD"));
-  if (!g.head_file_text.empty() && (!head_now.ok() || *head_now != g.head_file_text))
-    PL_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(head_dir, "HEAD"), g.head_file_text, FileSync::kNoFsync));
+  if (!g.head_file_text.empty() && (!head_now.ok() || *head_now != g.head_file_text)) {
+    // The run moved HEAD: to a branch of its own (which lives only in the
+    // run's private refs) or to a detached commit. Its work must not vanish
+    // with the private refs: HEAD is left detached at that commit, where the
+    // harvest takes it onto the task branch or keeps it with the reason.
+    std::string commit;
+    if (head_now.ok()) {
+      std::string h = Trim(*head_now);
+      const std::string prefix = "ref: refs/heads/";
+      if (StartsWith(h, prefix)) {
+        std::string name = h.substr(prefix.size());
+        if (SafeRefName("refs/heads/" + name) && "refs/heads/" + name != g.branch_ref) {
+          auto t = ReadFile(JoinPath(g.private_heads, name));
+          if (t.ok()) commit = Trim(*t);
+        }
+      } else {
+        commit = h;
+      }
+    }
+    if (!commit.empty() && Git(workspace, {"rev-parse", "--verify", "-q", commit + "^{commit}"})) {
+      PL_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(head_dir, "HEAD"), commit + "\n", FileSync::kNoFsync));
+    } else {
+      PL_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(head_dir, "HEAD"), g.head_file_text, FileSync::kNoFsync));
+    }
+  }
   if (g.branch_ref.empty()) return Status::Ok();
   auto text = ReadFile(JoinPath(g.private_heads, g.branch_ref.substr(std::string("refs/heads/").size())));
   if (!text.ok()) return Status::Ok();  // never written loose in the run: unchanged

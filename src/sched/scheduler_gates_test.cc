@@ -57,7 +57,11 @@ TEST(SchedulerGates, AFailingVerificationReopensAsANewPatchsetWithTheOutput) {
   EXPECT_EQ(t.retries, 0);
   ASSERT_TRUE(t.feedback.has_value());
   EXPECT_NE(t.feedback->find("FAIL: test_parse"), std::string::npos);
-  // Reopened, and started again in the same step on the new patchset.
+  // Reopened after the same back-off as a failed run (a hopeless check is
+  // not re-run at once), then started on the new patchset.
+  EXPECT_TRUE(g.w.RunsOf(id, "dev").empty() || g.w.Run(g.w.OnlyRun(id, "dev")).patchset == 0);
+  g.w.clock.Advance(601'000'000);  // past any back-off (at most 600 s)
+  g.w.Step();
   std::string next = g.w.OnlyRun(id, "dev");
   EXPECT_EQ(g.w.Run(next).patchset, 1);
 }
@@ -107,6 +111,8 @@ TEST(SchedulerGates, ThePatchsetCapNeedsHelp) {
     ASSERT_TRUE(g.w.launcher->FinishVerify(g.w.OnlyRun(id, "verify"), false).ok());
     g.w.Step();
     if (i == 0) {
+      g.w.clock.Advance(601'000'000);  // past the back-off after a rejected patchset
+      g.w.Step();
       ASSERT_TRUE(g.w.launcher->FinishDev(g.w.OnlyRun(id, "dev"), RunStatus::kDone, 10, true).ok());
       g.w.Step();
     }
