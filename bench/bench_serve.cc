@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     printf("%-28s %10.2f %10.2f %10zu\n", path.c_str(), Quantile(ms, 0.5), Quantile(ms, 0.99), bytes);
   }
 
-  std::string driver = SourceDir() + "/tools/node_modules/puppeteer-core/package.json";
+  std::string driver = SourceDir() + "/tools/browser/node_modules/puppeteer-core/package.json";
   if (!PathExists(driver) || !PathExists("/usr/bin/chromium")) {
     printf("browser: skipped (run scripts/install-browser-driver.sh and install chromium)\n");
     return 0;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs puppeteer-core into tools/node_modules for the dashboard's browser
+# Installs puppeteer-core into tools/browser/node_modules for the dashboard's browser
 # tests (tests/browser/*.js). It drives the system's Chromium (Debian's
 # `chromium` package, see scripts/setup.sh); no browser is downloaded.
 # Skipped when the pinned version is present. Exits non-zero with the reason
@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 version="25.16.0"
-prefix="tools"
+# Its own prefix: an npm install into tools/ (the agent CLIs) would prune
+# packages it did not name, and the two installs would undo each other.
+prefix="tools/browser"
 pj="$prefix/node_modules/puppeteer-core/package.json"
 
 if [ -f "$pj" ] && grep -q "\"version\": \"$version\"" "$pj"; then
@@ -19,6 +21,7 @@ if ! command -v npm >/dev/null 2>&1; then
   echo "install-browser-driver: npm is not installed (apt-get install npm, or install Node.js 18+)" >&2
   exit 1
 fi
+mkdir -p "$prefix"
 registry="$(npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)"
 if ! npm view "puppeteer-core@$version" version >/dev/null 2>"$prefix.npm-check.log"; then
   reason="$(grep -m1 -iE 'err|code' "$prefix.npm-check.log" || true)"

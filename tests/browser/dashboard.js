@@ -1,5 +1,5 @@
 // Drives the dashboard in the system's Chromium (puppeteer-core from
-// tools/node_modules, installed by scripts/install-browser-driver.sh).
+// tools/browser/node_modules, installed by scripts/install-browser-driver.sh).
 //
 //   node dashboard.js SCENARIO URL SCREENSHOT [ARGS...]
 //
@@ -13,7 +13,7 @@ const fs = require('fs');
 const { execFileSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..', '..');
-const puppeteer = require(path.join(root, 'tools', 'node_modules', 'puppeteer-core'));
+const puppeteer = require(path.join(root, 'tools', 'browser', 'node_modules', 'puppeteer-core'));
 
 const [scenario, url, screenshot, ...args] = process.argv.slice(2);
 const browserPath = process.env.PIPELINE_CHROMIUM || '/usr/bin/chromium';

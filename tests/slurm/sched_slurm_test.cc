@@ -117,7 +117,9 @@ TEST(SchedSlurm, JobCancelledFromOutsideIsKilledAndRetried) {
   std::string conf = EnsureSlurmCluster();
   ASSERT_FALSE(::testing::Test::HasFailure());
   SchedRepo repo("");
-  WriteTextFile(repo.paths().config(), SlurmConfig(conf, SlowFirstAgent(repo.dir(), 30)));
+  // The agent marks its first attempt outside its workspace: not confined.
+  WriteTextFile(repo.paths().config(),
+                SlurmConfig(conf, SlowFirstAgent(repo.dir(), 30)) + "[sandbox]\nenabled = false\n");
   std::string id = repo.Task("a change", std::string("src/api"));
   pid_t sched = StartScheduler(repo);
   ASSERT_GT(sched, 0);
@@ -143,7 +145,8 @@ TEST(SchedSlurm, KilledSchedulerIsRestartedAndAdoptsItsJobsWithoutResubmitting) 
   std::string conf = EnsureSlurmCluster();
   ASSERT_FALSE(::testing::Test::HasFailure());
   SchedRepo repo("");
-  WriteTextFile(repo.paths().config(), SlurmConfig(conf, SlowFirstAgent(repo.dir(), 3)));
+  WriteTextFile(repo.paths().config(),
+                SlurmConfig(conf, SlowFirstAgent(repo.dir(), 3)) + "[sandbox]\nenabled = false\n");
   std::vector<std::string> ids = {repo.Task("api", std::string("src/api")), repo.Task("docs", std::string("docs"))};
   pid_t sched = StartScheduler(repo);
   ASSERT_GT(sched, 0);
