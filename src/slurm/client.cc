@@ -127,6 +127,24 @@ Result<std::optional<JobInfo>> Client::FromAccounting(const std::string& id) {
   return found;
 }
 
+Result<std::map<std::string, JobInfo>> Client::QueueStates(const std::vector<std::string>& ids) {
+  std::map<std::string, JobInfo> out;
+  if (ids.empty()) return out;
+  std::string list;
+  for (const std::string& id : ids) {
+    if (!IsJobId(id)) return Error{ErrorKind::kInvalidArgument, "slurm: '" + id + "' is not a job id"};
+    list += (list.empty() ? "" : ",") + id;
+  }
+  PL_ASSIGN_OR_RETURN(CommandResult q, Call({"squeue", "-h", "-t", "all", "-j", list, "-o", "%i|%T|%r|%j"}));
+  if (!q.ok()) return Failed("squeue -j " + list, q);
+  for (const std::string& line : Split(q.out, '\n')) {
+    if (Trim(line).empty()) continue;
+    PL_ASSIGN_OR_RETURN(JobInfo info, ParseSqueueLine(line));
+    out[info.id] = std::move(info);
+  }
+  return out;
+}
+
 Result<std::vector<JobInfo>> Client::FindByName(const std::string& name) {
   if (!ValidName(name)) return Error{ErrorKind::kInvalidArgument, "slurm: bad job name '" + name + "'"};
   std::vector<JobInfo> jobs;

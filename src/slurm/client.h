@@ -5,6 +5,7 @@
 // must not stall on that (scontrol ping answers at once, so check it first).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +63,10 @@ class Client {
   // The job as the controller knows it, or from the jobcomp record once the
   // controller has purged it (MinJobAge); nullopt when neither knows the id.
   Result<std::optional<JobInfo>> Query(const std::string& id);
+  // The controller's view of many jobs in one call (squeue), keyed by id.
+  // Jobs it has purged are absent (ask Query for those); a failed call is an
+  // error, and the caller falls back to Query per job.
+  Result<std::map<std::string, JobInfo>> QueueStates(const std::vector<std::string>& ids);
   // Every job with this name the controller or the jobcomp record knows
   // (adoption after a crash between sbatch and recording the id).
   Result<std::vector<JobInfo>> FindByName(const std::string& name);

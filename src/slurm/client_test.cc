@@ -141,3 +141,24 @@ TEST(SlurmClientTest, PingReportsADownController) {
 
 }  // namespace
 }  // namespace pipeline::slurm
+
+namespace pipeline::slurm {
+namespace {
+
+TEST(SlurmClientTest, QueueStatesAsksOnceForEveryJob) {
+  ScriptedRunner runner;
+  runner.Answer(0, "7|RUNNING|None|pl-a\n9|PENDING|Resources|pl-b\n");
+  Client c(runner, {});
+  auto states = c.QueueStates({"7", "8", "9"});
+  ASSERT_TRUE(states.ok()) << states.message();
+  ASSERT_EQ(runner.calls.size(), 1u);
+  EXPECT_EQ(runner.calls[0].argv[0], "squeue");
+  EXPECT_NE(std::find(runner.calls[0].argv.begin(), runner.calls[0].argv.end(), "7,8,9"), runner.calls[0].argv.end());
+  EXPECT_EQ(states->size(), 2u);
+  EXPECT_EQ(states->at("9").reason, "Resources");
+  EXPECT_FALSE(states->count("8"));  // purged: the caller asks Query
+  EXPECT_EQ(c.QueueStates({"7; rm"}).kind(), ErrorKind::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace pipeline::slurm

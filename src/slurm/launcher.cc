@@ -95,6 +95,11 @@ Status Launcher::Reconcile(bool watching) {
   // Ours first: a row a crash left unclaimed between sbatch and the claim
   // is claimed here by its job's name before the local reconcile would
   // take it for a run that never started.
+  // One squeue call for every claimed job, not a scontrol per job per poll.
+  std::vector<std::string> ids;
+  for (const auto& [run_id, job] : jobs_)
+    if (!job.id.empty()) ids.push_back(job.id);
+  auto queue = client_.QueueStates(ids);
   for (auto& [run_id, job] : jobs_) {
     auto row = GetRun(db_, run_id);
     if (!row.ok()) continue;
@@ -112,16 +117,20 @@ Status Launcher::Reconcile(bool watching) {
       Status claimed = db_.Write([&] { return ClaimRunForClusterJob(db_, run_id, job.id); });
       if (!claimed.ok() && claimed.kind() != ErrorKind::kRefused) return claimed;
     }
-    PL_RETURN_IF_ERROR(Settle(run_id, job));
+    const JobInfo* known = nullptr;
+    if (queue.ok())
+      if (auto it = queue->find(job.id); it != queue->end()) known = &it->second;
+    PL_RETURN_IF_ERROR(Settle(run_id, job, known));
   }
   return local_.Reconcile(watching);
 }
 
-Status Launcher::Settle(const std::string& run_id, Job& job) {
+Status Launcher::Settle(const std::string& run_id, Job& job, const JobInfo* known) {
   std::string run_dir = RunDirFor(run_id);
   PL_ASSIGN_OR_RETURN(std::optional<JobResult> result, ReadJobResult(run_dir));
   if (result) return Import(run_id, job, *result);
-  auto info = client_.Query(job.id);
+  Result<std::optional<JobInfo>> info =
+      known ? Result<std::optional<JobInfo>>(std::optional<JobInfo>(*known)) : client_.Query(job.id);
   if (!info.ok()) {
     // The controller is down or slow: try again at the next poll.
     if (info.kind() == ErrorKind::kUnavailable) return Status::Ok();

@@ -77,7 +77,8 @@ class Launcher final : public pipeline::Launcher {
     std::string pending_reason;
   };
   // The run ended: import its result, or record what Slurm says.
-  Status Settle(const std::string& run_id, Job& job);
+  // known: the job's state from this poll's one squeue call, when it had it.
+  Status Settle(const std::string& run_id, Job& job, const JobInfo* known);
   Status Import(const std::string& run_id, const Job& job, JobResult result);
 
   Db& db_;
