@@ -261,7 +261,9 @@ TEST_F(LedgerTest, SpentPlusHeldStaysWithinBudgetPlusOverruns) {
       else {
         ASSERT_EQ(s.kind(), ErrorKind::kRefused);
         ++refused;
-        if (Fig("a").overrun_blocked) ASSERT_TRUE(ledger_->Grant("a", 0).ok());
+        if (Fig("a").overrun_blocked) {
+          ASSERT_TRUE(ledger_->Grant("a", 0).ok());
+        }
       }
     } else {
       size_t k = next(open.size());
