@@ -6,6 +6,7 @@
 #include "serve/metrics.h"
 #include "serve/reply.h"
 #include "serve/steering.h"
+#include "serve/task_list.h"
 #include "serve/views.h"
 #include "tasks/task.h"
 #include "util/clock.h"
@@ -47,7 +48,7 @@ Result<int64_t> IntParam(const httplib::Request& req, const char* name, int64_t 
 }  // namespace
 
 Server::Server(ServeContext ctx, ServerOptions opts, ChangeFeed& feed)
-    : ctx_(std::move(ctx)), opts_(std::move(opts)), feed_(feed) {
+    : ctx_(std::move(ctx)), opts_(std::move(opts)), feed_(feed), task_list_(ctx_.paths.db()) {
   policy_.loopback = IsLoopbackAddress(opts_.host);
   policy_.token = opts_.token;
   policy_.host = opts_.host;
@@ -156,14 +157,37 @@ void Server::Route() {
   s.Get("/api/status", [this, with_db](Req, Res res) {
     with_db(res, [&](Db& db) { SendResult(res, StatusView(db, ctx_, SystemClock())); });
   });
-  s.Get("/api/tasks", [with_db](Req req, Res res) {
+  // The board's first draw asks for every task (from the cache, rebuilt
+  // after a commit), its live updates for the tasks an event names (?ids=).
+  s.Get("/api/tasks", [this, with_db](Req req, Res res) {
     std::optional<std::string> status;
     if (req.has_param("status")) {
       auto st = ParseTaskStatus(req.get_param_value("status"));
       if (!st) return Send(res, ErrorReply(400, "unknown status " + Quoted(req.get_param_value("status"))));
       status = TaskStatusName(*st);
     }
-    with_db(res, [&](Db& db) { SendResult(res, TasksView(db, SystemClock(), status)); });
+    std::optional<std::vector<std::string>> ids;
+    if (req.has_param("ids")) {
+      ids.emplace();
+      for (const std::string& id : Split(req.get_param_value("ids"), ',')) {
+        if (id.empty()) continue;
+        if (Status st = ValidateTaskIdForPath(id); !st.ok()) return Send(res, ErrorReply(st.error()));
+        ids->push_back(id);
+      }
+      if (ids->size() > kMaxTaskIds)
+        return Send(res, ErrorReply(400, "at most " + std::to_string(kMaxTaskIds) + " ids at once"));
+    }
+    with_db(res, [&](Db& db) {
+      Micros now = SystemClock().Now();
+      if (ids) {
+        auto rows = ReadTaskListRows(db, &*ids);
+        if (!rows.ok()) return Send(res, ErrorReply(rows.error()));
+        return Send(res, Reply{200, TaskListJson(*rows, now, status)});
+      }
+      auto rows = task_list_.Rows(db);
+      if (!rows.ok()) return Send(res, ErrorReply(rows.error()));
+      Send(res, Reply{200, TaskListJson(**rows, now, status)});
+    });
   });
   s.Post("/api/tasks", [with_db](Req req, Res res) {
     auto body = Body(req);

@@ -6,7 +6,7 @@
 //
 // Routes (all JSON unless said):
 //   GET  /api/status                      the status snapshot
-//   GET  /api/tasks[?status=S]            every task, compact
+//   GET  /api/tasks[?status=S][&ids=a,b]  every task (or those named), compact
 //   POST /api/tasks                       create a task
 //   GET  /api/tasks/{id}                  task, timeline, runs, cost, question, diff
 //   POST /api/tasks/{id}/comment          a human comment (the answer to a question)
@@ -28,6 +28,7 @@
 #include "serve/auth.h"
 #include "serve/change_feed.h"
 #include "serve/context.h"
+#include "serve/task_list.h"
 #include "util/status.h"
 
 namespace httplib {
@@ -47,6 +48,7 @@ struct ServerOptions {
 
 class Server {
  public:
+  static constexpr size_t kMaxTaskIds = 1000;  // per GET /api/tasks?ids=
   Server(ServeContext ctx, ServerOptions opts, ChangeFeed& feed);
   ~Server();
   Server(const Server&) = delete;
@@ -65,6 +67,7 @@ class Server {
   ServerOptions opts_;
   ChangeFeed& feed_;
   AuthPolicy policy_;
+  TaskListCache task_list_;
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   int port_ = 0;

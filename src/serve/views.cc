@@ -37,35 +37,6 @@ Result<json> StatusView(Db& db, const ServeContext& ctx, Clock& clock) {
   return StatusSnapshot(db, ctx.paths, ctx.options, clock);
 }
 
-Result<json> TasksView(Db& db, Clock& clock, const std::optional<std::string>& status) {
-  json out = json::array();
-  Micros now = clock.Now();
-  Status st = db.Read([&]() -> Status {
-    std::map<std::string, size_t> index;
-    PL_ASSIGN_OR_RETURN(Stmt s, PrepareTaskBoardRows(db));
-    s.Bind(1, status);
-    PL_RETURN_IF_ERROR(EachRow(s, [&](Stmt& r) {
-      json t = {{"id", r.Text(0)},       {"title", r.Text(1)},         {"status", r.Text(2)},
-                {"priority", r.Int(3)},  {"namespace", OptJson(r.OptText(4))}, {"patchset", r.Int(5)},
-                {"retries", r.Int(6)},   {"updated_at", FormatIso8601(r.Int(8))}, {"type", r.Text(9)}};
-      if (r.Text(2) == "open" && r.Int(7) > now) t["backoff_s"] = static_cast<double>(r.Int(7) - now) / 1e6;
-      index[r.Text(0)] = out.size();
-      out.push_back(std::move(t));
-    }));
-    // Why each needs-help task waits: the agent's question (its latest
-    // comment newer than the latest human one) and the latest failure.
-    PL_ASSIGN_OR_RETURN(Stmt h, PrepareNeedsHelpReasons(db));
-    return EachRow(h, [&](Stmt& r) {
-      auto it = index.find(r.Text(0));
-      if (it == index.end()) return;
-      if (auto q = r.OptText(1)) out[it->second]["question"] = *q;
-      if (auto why = r.OptText(2)) out[it->second]["reason"] = *why;
-    });
-  });
-  if (!st.ok()) return st.error();
-  return out;
-}
-
 Result<json> RunView(Db& db, const std::string& run_id) {
   PL_RETURN_IF_ERROR(ValidateRunId(run_id));
   PL_ASSIGN_OR_RETURN(RunRecord r, GetRun(db, run_id));

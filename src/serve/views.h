@@ -19,12 +19,7 @@ namespace pipeline::serve {
 // GET /api/status: the status snapshot (`pipeline status --json`).
 Result<nlohmann::json> StatusView(Db& db, const ServeContext& ctx, Clock& clock);
 
-// GET /api/tasks: every task in creation order, in a compact form for lists:
-// id, title, status, priority, namespace, patchset, retries, backoff_s,
-// updated_at; a needs-help task also carries `question` (the agent's latest
-// comment after the last human one) and `reason` (its latest failure event).
-// status filters by one status when given.
-Result<nlohmann::json> TasksView(Db& db, Clock& clock, const std::optional<std::string>& status);
+// GET /api/tasks is in task_list.h.
 
 // GET /api/tasks/{id}: the task (protocol JSON plus the scheduler's columns),
 // its timeline (comments and events merged by time), runs, cost, question,

@@ -1,5 +1,7 @@
 #include "tasks/task_board_sql.h"
 
+#include <string>
+
 namespace pipeline {
 
 Result<Stmt> PrepareStoreHighWater(Db& db) {
@@ -19,20 +21,25 @@ Result<Stmt> PrepareEventsWithTasksSince(Db& db) {
       "FROM events e LEFT JOIN tasks t ON t.id = e.task_id WHERE e.id > ? ORDER BY e.id LIMIT 1000");
 }
 
+// Why a needs-help task waits: the agent's question (its latest comment
+// newer than the latest human one) and the latest failure. CASE evaluates
+// them for needs-help rows only.
+constexpr const char* kTaskBoardColumns =
+    "SELECT id, title, status, priority, namespace, patchset, retries, not_before, updated_at, type, "
+    " CASE WHEN status = 'needs-help' THEN "
+    "  (SELECT c.text FROM comments c WHERE c.task_id = t.id AND c.author LIKE 'agent:%' "
+    "    AND c.id > IFNULL((SELECT MAX(h.id) FROM comments h WHERE h.task_id = t.id AND h.author = 'human'), 0) "
+    "    ORDER BY c.id DESC LIMIT 1) END, "
+    " CASE WHEN status = 'needs-help' THEN "
+    "  (SELECT e.detail FROM events e WHERE e.task_id = t.id AND e.kind = 'failure' ORDER BY e.id DESC LIMIT 1) END "
+    "FROM tasks t ";
+
 Result<Stmt> PrepareTaskBoardRows(Db& db) {
-  return db.Prepare(
-      "SELECT id, title, status, priority, namespace, patchset, retries, not_before, updated_at, type "
-      "FROM tasks WHERE (?1 IS NULL OR status = ?1) ORDER BY seq");
+  return db.Prepare(std::string(kTaskBoardColumns) + "WHERE (?1 IS NULL OR status = ?1) ORDER BY seq");
 }
 
-Result<Stmt> PrepareNeedsHelpReasons(Db& db) {
-  return db.Prepare(
-      "SELECT t.id, "
-      " (SELECT c.text FROM comments c WHERE c.task_id = t.id AND c.author LIKE 'agent:%' "
-      "   AND c.id > IFNULL((SELECT MAX(h.id) FROM comments h WHERE h.task_id = t.id AND h.author = 'human'), 0) "
-      "   ORDER BY c.id DESC LIMIT 1), "
-      " (SELECT e.detail FROM events e WHERE e.task_id = t.id AND e.kind = 'failure' ORDER BY e.id DESC LIMIT 1) "
-      "FROM tasks t WHERE t.status = 'needs-help'");
+Result<Stmt> PrepareTaskBoardRowsByIds(Db& db) {
+  return db.Prepare(std::string(kTaskBoardColumns) + "WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY seq");
 }
 
 Result<Stmt> PrepareVerifiedQueue(Db& db) {

@@ -18,11 +18,12 @@ Result<Stmt> PrepareTasksUpdatedSince(Db& db);
 // the task's status and title, and the agent's latest comment on it.
 Result<Stmt> PrepareEventsWithTasksSince(Db& db);
 // ?1 = status or NULL -> id, title, status, priority, namespace, patchset,
-// retries, not_before, updated_at, type; in creation order.
+// retries, not_before, updated_at, type, and for a needs-help task the
+// agent's question (its latest comment newer than the latest human one) and
+// the latest failure's detail (NULL otherwise); in creation order.
 Result<Stmt> PrepareTaskBoardRows(Db& db);
-// -> id of each needs-help task, the agent's question (its latest comment
-// newer than the latest human one) and the latest failure's detail.
-Result<Stmt> PrepareNeedsHelpReasons(Db& db);
+// ?1 = JSON array of task ids -> the same columns for those tasks only.
+Result<Stmt> PrepareTaskBoardRowsByIds(Db& db);
 // ?1 = limit -> id, title, patchset of verified tasks, in creation order.
 Result<Stmt> PrepareVerifiedQueue(Db& db);
 
