@@ -62,7 +62,8 @@ async function act(what, fn) {
   } catch (e) {
     flash(what + ' failed: ' + e.message, false);
   }
-  refresh();
+  // The board is patched by the change event the action causes.
+  if (route().page !== 'board' || !$('#board-counts')) refresh();
 }
 
 // The reasons the status snapshot gives for tasks that wait, whatever the
@@ -93,53 +94,113 @@ function waitingReasons(snapshot) {
 
 // --- pages -------------------------------------------------------------------
 
-async function boardPage() {
-  const [tasks, snapshot] = await Promise.all([api('/api/tasks'), api('/api/status')]);
-  const reasons = waitingReasons(snapshot);
-  const by = {};
-  for (const s of STATES) by[s] = [];
-  for (const t of tasks) (by[t.status] || (by[t.status] = [])).push(t);
-  const attention = by['needs-help'].concat(by.review);
-  const counts = STATES.map(s => esc(s) + ' ' + by[s].length).join(' · ');
+// --- the board ---------------------------------------------------------------
+//
+// Drawn once from every task (GET /api/tasks), then patched: an event names
+// the tasks that changed, the page fetches only those (?ids=) and redraws
+// only the entries whose text changed. Columns show their count and their
+// most recently changed tasks first, the first kColumnCards of them with
+// "show more"; what needs a person (needs-help, then review) is always shown
+// in full.
 
-  let html = '<div class="row"><h1>Board</h1><span class="muted">' + tasks.length + ' tasks: ' + counts +
-    ' · ' + snapshot.count + ' active runs</span></div>';
-  html += '<h2>Needs attention (' + attention.length + ')</h2>';
-  if (!attention.length) html += '<p class="muted">Nothing waits for a person.</p>';
-  html += '<div class="attention">';
-  // The first cards in full; the rest are in the columns below.
-  const kMaxCards = 200;
-  for (const t of attention.slice(0, kMaxCards)) {
-    html += '<div class="card ' + esc(t.status) + '" data-task="' + esc(t.id) + '"><div class="row">' +
-      '<a href="#/task/' + enc(t.id) + '"><b>' + esc(t.id) + '</b></a> <span class="tag ' + esc(t.status) + '">' +
-      esc(t.status) + '</span></div><div>' + esc(t.title) + '</div>';
-    if (t.question) html += '<div class="q"><b>Question:</b> ' + esc(t.question) + '</div>';
-    if (t.status === 'review') html += '<div class="why">Waiting for review</div>';
-    if (t.reason) html += '<div class="why">' + esc(t.reason) + '</div>';
-    if (reasons.has(t.id)) html += '<div class="why">' + esc(reasons.get(t.id)) + '</div>';
-    html += '</div>';
+const kColumnCards = 100;
+const kAttentionChunk = 120;  // cards per frame while a long attention list is drawn
+const kMaxIdsPerFetch = 1000;  // the server's limit for ?ids=
+const board = {
+  tasks: new Map(),        // id -> task as /api/tasks gives it
+  snapshot: null,          // the last /api/status
+  reasons: new Map(),      // task id -> waiting reason from the snapshot
+  shown: {},               // state -> how many cards the column shows
+  cols: {},                // state -> its tasks, newest first
+  statusTimer: null, statusBusy: false, snapshotWanted: false,
+};
+
+// Most recently changed first; creation order (the numeric id) breaks ties.
+function newestFirst(a, b) {
+  if (a.updated_at !== b.updated_at) return a.updated_at < b.updated_at ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+function attentionCard(t) {
+  let html = '<div class="card ' + esc(t.status) + '" data-task="' + esc(t.id) + '"><div class="row">' +
+    '<a href="#/task/' + enc(t.id) + '"><b>' + esc(t.id) + '</b></a> <span class="tag ' + esc(t.status) + '">' +
+    esc(t.status) + '</span></div><div>' + esc(t.title) + '</div>';
+  if (t.question) html += '<div class="q"><b>Question:</b> ' + esc(t.question) + '</div>';
+  if (t.status === 'review') html += '<div class="why">Waiting for review</div>';
+  if (t.reason) html += '<div class="why">' + esc(t.reason) + '</div>';
+  if (board.reasons.has(t.id)) html += '<div class="why">' + esc(board.reasons.get(t.id)) + '</div>';
+  return html + '</div>';
+}
+
+function columnItem(t) {
+  let wait = board.reasons.get(t.id) || '';
+  if (!wait && t.backoff_s) wait = 'back-off, ' + secs(t.backoff_s) + ' left';
+  return '<li data-task="' + esc(t.id) + '" title="' + esc(t.title) + '"><a href="#/task/' + enc(t.id) + '">' +
+    esc(t.id) + '</a> ' + esc(t.title) + (wait ? '<span class="wait">' + esc(wait) + '</span>' : '') + '</li>';
+}
+
+// Makes container's children the rendered items, in order, touching only
+// the elements whose HTML changed (each remembers its own in _html). When
+// most are new, the first `chunk` are drawn at once and the rest appended a
+// chunk per frame, so the page shows before a long list is complete.
+const scratch = document.createElement('template');
+function syncList(container, items, render, chunk = Infinity) {
+  if (container._rest) {  // an unfinished progressive draw: this one replaces it
+    cancelAnimationFrame(container._rest);
+    container._rest = 0;
   }
-  html += '</div>';
-  if (attention.length > kMaxCards)
-    html += '<p class="muted">' + (attention.length - kMaxCards) + ' more in the needs-help and review columns.</p>';
-
-  html += '<h2>All tasks</h2><div class="columns">';
-  for (const s of STATES) {
-    const list = by[s];
-    const items = new Array(list.length);
-    for (let i = 0; i < list.length; i++) {
-      const t = list[i];
-      let wait = reasons.get(t.id) || '';
-      if (!wait && t.backoff_s) wait = 'back-off, ' + secs(t.backoff_s) + ' left';
-      items[i] = '<li title="' + esc(t.title) + '"><a href="#/task/' + enc(t.id) + '">' + esc(t.id) + '</a> ' +
-        esc(t.title) + (wait ? '<span class="wait">' + esc(wait) + '</span>' : '') + '</li>';
+  const htmls = items.map(render);
+  const old = new Map();
+  for (const el of container.children) old.set(el.dataset.task, el);
+  let changed = 0;
+  items.forEach((t, i) => { const el = old.get(t.id); if (!el || el._html !== htmls[i]) changed++; });
+  if (!old.size || changed * 4 > items.length + 16) {
+    let done = 0;
+    const draw = first => {
+      const upto = Math.min(htmls.length, done + chunk);
+      const part = htmls.slice(done, upto).join('');
+      if (first) container.innerHTML = part;
+      else container.insertAdjacentHTML('beforeend', part);
+      let el = first ? container.firstElementChild : container.children[done];
+      for (let i = done; i < upto; i++, el = el.nextElementSibling) el._html = htmls[i];
+      done = upto;
+      container._rest = done < htmls.length ? requestAnimationFrame(() => draw(false)) : 0;
+      if (!container._rest) container.dataset.complete = String(performance.now());
+    };
+    delete container.dataset.complete;
+    draw(true);
+    return;
+  }
+  const wanted = new Set(items.map(t => t.id));
+  for (const [id, el] of old) if (!wanted.has(id)) el.remove();
+  let next = container.firstElementChild;
+  items.forEach((t, i) => {
+    let el = old.get(t.id);
+    if (!el || el._html !== htmls[i]) {
+      scratch.innerHTML = htmls[i];
+      const fresh = scratch.content.firstElementChild;
+      fresh._html = htmls[i];
+      if (el) {
+        if (el === next) next = fresh;
+        el.replaceWith(fresh);
+      }
+      el = fresh;
     }
-    html += '<div class="col" data-state="' + s + '"><h3><span>' + s + '</span><span class="muted">' + list.length +
-      '</span></h3><ul>' + items.join('') + '</ul></div>';
-  }
-  html += '</div>';
+    if (el === next) next = el.nextElementSibling;
+    else container.insertBefore(el, next);
+  });
+  container.dataset.complete = String(performance.now());
+}
 
-  html += '<h2>New task</h2><div class="panel"><form id="new-task">' +
+function boardSkeleton() {
+  let html = '<div class="row"><h1>Board</h1><span class="muted" id="board-counts"></span></div>' +
+    '<h2>Needs attention (<span id="attention-count">0</span>)</h2>' +
+    '<p class="muted" id="attention-none">Nothing waits for a person.</p><div class="attention" id="attention"></div>' +
+    '<h2>All tasks</h2><div class="columns">';
+  for (const s of STATES)
+    html += '<div class="col" data-state="' + s + '"><h3><span>' + s + '</span><span class="muted count"></span></h3>' +
+      '<ul></ul><button class="more" hidden></button></div>';
+  html += '</div><h2>New task</h2><div class="panel"><form id="new-task">' +
     '<input type="text" name="title" placeholder="Title" required> ' +
     '<div class="row" style="margin-top:6px"><input type="text" name="namespace" placeholder="Namespace (domain)" style="flex:1">' +
     '<input type="text" name="priority" placeholder="Priority P0..P4" style="width:160px"></div>' +
@@ -152,8 +213,131 @@ async function boardPage() {
     const body = { title: f.title.value, description: f.description.value };
     if (f.namespace.value.trim()) body.namespace = f.namespace.value.trim();
     if (f.priority.value.trim()) body.priority = f.priority.value.trim();
-    act('Create task', () => post('/api/tasks', body));
+    act('Create task', async () => { await post('/api/tasks', body); f.reset(); });
   });
+  for (const col of document.querySelectorAll('.col')) {
+    col.querySelector('.more').addEventListener('click', () => {
+      board.shown[col.dataset.state] = (board.shown[col.dataset.state] || kColumnCards) + 5 * kColumnCards;
+      drawBoard(new Set([col.dataset.state]));
+    });
+  }
+}
+
+// Each column's tasks, newest first, kept sorted: a patch moves only the
+// tasks it names, and only the lists it touched are synced with the page.
+function sortedColumns() {
+  const cols = {};
+  for (const s of STATES) cols[s] = [];
+  for (const t of board.tasks.values()) (cols[t.status] || (cols[t.status] = [])).push(t);
+  for (const s of Object.keys(cols)) cols[s].sort(newestFirst);
+  return cols;
+}
+
+function insertSorted(list, t) {
+  let lo = 0, hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (newestFirst(list[mid], t) <= 0) lo = mid + 1; else hi = mid;
+  }
+  list.splice(lo, 0, t);
+}
+
+// Applies fresh task rows to the model; returns the states whose lists changed.
+function patchTasks(fresh) {
+  const dirty = new Set();
+  for (const t of fresh) {
+    const before = board.tasks.get(t.id);
+    if (before) {
+      const list = board.cols[before.status];
+      const at = list ? list.indexOf(before) : -1;
+      if (at >= 0) list.splice(at, 1);
+      dirty.add(before.status);
+    }
+    board.tasks.set(t.id, t);
+    insertSorted(board.cols[t.status] || (board.cols[t.status] = []), t);
+    dirty.add(t.status);
+  }
+  return dirty;
+}
+
+const byId = (a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+// Draws the model into the page (the skeleton is made when missing): every
+// list, or only the states in `dirty`.
+function drawBoard(dirty) {
+  if (!$('#board-counts')) { boardSkeleton(); dirty = null; }
+  const cols = board.cols;
+  const touches = s => !dirty || dirty.has(s);
+  if (touches('needs-help') || touches('review')) {
+    // Who waits longest first: needs-help, then review, each by creation.
+    const attention = cols['needs-help'].slice().sort(byId).concat(cols.review.slice().sort(byId));
+    $('#attention-count').textContent = attention.length;
+    $('#attention-none').hidden = attention.length > 0;
+    syncList($('#attention'), attention, attentionCard, kAttentionChunk);
+  }
+  for (const s of STATES) {
+    if (!touches(s)) continue;
+    const col = document.querySelector('.col[data-state="' + s + '"]');
+    const list = cols[s];
+    const shown = Math.min(list.length, board.shown[s] || kColumnCards);
+    col.querySelector('.count').textContent = list.length;
+    syncList(col.querySelector('ul'), list.slice(0, shown), columnItem);
+    const more = col.querySelector('.more');
+    more.hidden = shown >= list.length;
+    more.textContent = 'Show more (' + (list.length - shown) + ' not shown)';
+  }
+  const counts = STATES.map(s => s + ' ' + cols[s].length).join(' · ');
+  $('#board-counts').textContent = board.tasks.size + ' tasks: ' + counts +
+    (board.snapshot ? ' · ' + board.snapshot.count + ' active runs' : '');
+}
+
+// The status snapshot (waiting reasons, active runs) is large with a big
+// backlog (1 MB at 10,000 tasks): it is fetched after the first draw, then
+// at most every kSnapshotEveryMs (10 s) while changes arrive, one at a
+// time, and
+// never delays a patch.
+const kSnapshotEveryMs = 10000;
+function refreshSnapshotSoon(delayMs) {
+  if (board.statusTimer) return;
+  board.statusTimer = setTimeout(async () => {
+    if (board.statusBusy) { board.statusTimer = null; return refreshSnapshotSoon(kSnapshotEveryMs); }
+    board.statusBusy = true;
+    try {
+      board.snapshot = await api('/api/status');
+      board.reasons = waitingReasons(board.snapshot);
+      if (route().page === 'board' && $('#board-counts')) drawBoard();
+    } catch (e) { /* the next change tries again */ } finally {
+      board.statusBusy = false;
+      // Changes in the meantime wait for the end of the period.
+      setTimeout(() => { board.statusTimer = null; if (board.snapshotWanted) { board.snapshotWanted = false; refreshSnapshotSoon(0); } },
+                 kSnapshotEveryMs);
+    }
+  }, delayMs);
+}
+function snapshotWanted() {
+  if (board.statusTimer) board.snapshotWanted = true;
+  else refreshSnapshotSoon(0);
+}
+
+async function boardPage(change) {
+  const patchable = change && !change.resync && $('#board-counts') && board.tasks.size;
+  if (!patchable) {
+    const tasks = await api('/api/tasks');
+    board.tasks = new Map(tasks.map(t => [t.id, t]));
+    board.cols = sortedColumns();
+    drawBoard();
+    // After the first frames: the snapshot would compete with them.
+    if (!board.statusTimer) refreshSnapshotSoon(500);
+    return;
+  }
+  const ids = change.tasks || [];
+  const dirty = new Set();
+  for (let i = 0; i < ids.length; i += kMaxIdsPerFetch) {
+    const fresh = await api('/api/tasks?ids=' + ids.slice(i, i + kMaxIdsPerFetch).map(enc).join(','));
+    for (const s of patchTasks(fresh)) dirty.add(s);
+  }
+  if (dirty.size) drawBoard(dirty);
+  if (change.store) snapshotWanted();
 }
 
 // Unified diff -> rows; each line knows its file and its line number in the
@@ -408,9 +592,25 @@ function route() {
   return { page, id: parts[1] };
 }
 
-let drawing = null, again = false;
+// One draw at a time; changes that arrive meanwhile are merged and drawn
+// next (the board patches the tasks they name).
+let drawing = null, queued = false, queuedChange = null;
+function mergeChanges(a, b) {
+  if (!a || !b) return null;  // a full redraw absorbs everything
+  return {
+    store: a.store || b.store, resync: a.resync || b.resync,
+    tasks: [...new Set([...(a.tasks || []), ...(b.tasks || [])])],
+    runs: [...new Set([...(a.runs || []), ...(b.runs || [])])],
+    logs: [...new Set([...(a.logs || []), ...(b.logs || [])])],
+  };
+}
 async function refresh(change) {
-  if (drawing) { again = true; return drawing; }
+  if (drawing) {
+    // null stands for a full redraw, which absorbs any change.
+    queuedChange = queued ? mergeChanges(queuedChange, change) : (change || null);
+    queued = true;
+    return drawing;
+  }
   const { page, id } = route();
   drawing = (async () => {
     try {
@@ -421,7 +621,7 @@ async function refresh(change) {
         await runPage(id, !!change);
       } else if (page === 'budgets') await budgetsPage();
       else if (page === 'queue') await queuePage();
-      else await boardPage();
+      else await boardPage(change);
       document.body.dataset.rendered = String(Date.now());
     } catch (e) {
       main().innerHTML = '<p class="muted">' + esc(e.message) + '</p>';
@@ -429,20 +629,38 @@ async function refresh(change) {
   })();
   await drawing;
   drawing = null;
-  if (again) { again = false; return refresh(); }
+  if (queued) {
+    const next = queuedChange;
+    queued = false;
+    queuedChange = null;
+    return refresh(next || undefined);
+  }
 }
 
 // A typing person is not interrupted: a change while a text box has focus
-// waits until it loses it.
-let deferred = null;
+// waits until it loses it. The board is patched in place and keeps its form,
+// so it takes changes at once.
+let deferred = false, deferredChange = null;
 function onChange(change) {
   window.lastChange = change;
   const typing = document.activeElement && ['TEXTAREA', 'INPUT'].includes(document.activeElement.tagName) &&
     document.activeElement.value;
-  if (typing && route().page !== 'run') { deferred = change; return; }
+  const page = route().page;
+  const inPlace = page === 'run' || (page === 'board' && $('#board-counts'));
+  if (typing && !inPlace) {
+    deferredChange = deferred ? mergeChanges(deferredChange, change) : change;
+    deferred = true;
+    return;
+  }
   refresh(change);
 }
-document.addEventListener('focusout', () => { if (deferred) { const c = deferred; deferred = null; setTimeout(() => refresh(c), 0); } });
+document.addEventListener('focusout', () => {
+  if (!deferred) return;
+  const c = deferredChange;
+  deferred = false;
+  deferredChange = null;
+  setTimeout(() => refresh(c || undefined), 0);
+});
 
 function connect() {
   const live = $('#live');

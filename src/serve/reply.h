@@ -14,7 +14,10 @@ namespace pipeline::serve {
 struct Reply {
   int status = 200;
   std::string body;
-  std::string content_type = "application/json";
+  // With the charset named, the HTTP library leaves the body uncompressed: it
+  // would answer a browser (Accept-Encoding: br) with Brotli at its slowest
+  // setting, 16 s for the 2 MB task list of a 10,000-task store.
+  std::string content_type = "application/json; charset=utf-8";
 };
 
 // The JSON document (ASCII, invalid UTF-8 replaced) as a reply.

@@ -293,7 +293,12 @@ void Server::Route() {
     });
   });
 
-  if (!opts_.assets_dir.empty()) s.set_mount_point("/", opts_.assets_dir);
+  if (!opts_.assets_dir.empty()) {
+    // Not compressed either (see Reply::content_type); CSS and HTML are
+    // compressed by the library whatever their type, and are small.
+    s.set_file_extension_and_mimetype_mapping("js", "application/javascript; charset=utf-8");
+    s.set_mount_point("/", opts_.assets_dir);
+  }
 }
 
 }  // namespace pipeline::serve
