@@ -10,7 +10,11 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <iostream>
+#include <map>
 #include <thread>
 
 #include "sched_fixture.h"
@@ -157,6 +161,139 @@ TEST_F(ServeBrowserTest, WriteWithoutTheTokenIsRefusedBeyondLoopback) {
   json result = Drive("notoken", serve.url() + "/", ScreenshotPath("no-token"));
   EXPECT_EQ(result["status"], 401);
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM tasks"), 1);
+}
+
+// Median and p99 of a list of milliseconds (printed, never asserted: the
+// timing targets are bench_serve's).
+std::string LatencySummary(std::vector<int64_t> ms) {
+  if (ms.empty()) return "no samples";
+  std::sort(ms.begin(), ms.end());
+  auto q = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p * static_cast<double>(ms.size())))]; };
+  return "median " + std::to_string(q(0.5)) + " ms, p99 " + std::to_string(q(0.99)) + " ms over " +
+         std::to_string(ms.size());
+}
+
+TEST_F(ServeBrowserTest, BoardFollowsChangesInPlace) {
+  SchedRepo repo("");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 40; ++i) ids.push_back(repo.Task("Backlog task " + std::to_string(i), std::string("web")));
+  ServeProcess serve;
+  ASSERT_EQ(serve.Start(repo.dir()), "");
+  const int rounds = 12;  // three times: a new task, a question, review, done
+  const std::string changed = ids[3] + "," + ids[17] + "," + ids[30];
+  json r = Drive("live", serve.url() + "/", ScreenshotPath("board-live"),
+                 {PipelineBin(), repo.dir(), std::to_string(rounds), changed});
+  ASSERT_TRUE(r.is_object()) << r.dump();
+  ASSERT_EQ(r["latencies_ms"].size(), static_cast<size_t>(rounds));
+  EXPECT_EQ(r["reloaded"], false);
+  for (const std::string& id : {ids[3], ids[17], ids[30]}) EXPECT_EQ(repo.Status(id), "done") << id;
+  // What the columns count is what the store holds.
+  for (const char* state : {"open", "in-progress", "needs-help", "review", "verified", "done"})
+    EXPECT_EQ(r["counts"][state].get<int64_t>(),
+              repo.Int(std::string("SELECT COUNT(*) FROM tasks WHERE status = '") + state + "'"))
+        << state;
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM tasks"), 43);
+  std::cout << "[ timing   ] change (CLI commit) to the open board: "
+            << LatencySummary(r["latencies_ms"].get<std::vector<int64_t>>()) << "\n";
+}
+
+// "$1,234.56" -> 123456.
+int64_t CentsOf(const json& text) {
+  std::string digits;
+  for (char c : text.get<std::string>())
+    if (isdigit(static_cast<unsigned char>(c))) digits += c;
+  return ParseInt64(digits).value_or(-1);
+}
+
+TEST_F(ServeBrowserTest, BudgetBarsShowTheLedgerAfterAGrantAndARun) {
+  SchedRepo repo(Config(ProfileToml("t", {"sh", BrowserAgent("ask_or_commit.sh"), "{prompt_file}"})));
+  repo.Task("Spend a little", std::string("web"));
+  ASSERT_EQ(RunPipeline({"fund", "set", "--domain", "web", "--cents", "1000"}, repo.dir()).exit.exit_code, 0);
+  auto r = repo.Run({"--until-idle"}, 120000);
+  ASSERT_EQ(r.exit.exit_code, 0) << r.err;
+  // A hold that stays: budget 1000, held 40, spent 3 (the agent's cost), remaining 957.
+  ASSERT_EQ(RunPipeline({"fund", "reserve", "--domain", "web", "--run-id", "held-by-hand", "--cents", "40"}, repo.dir())
+                .exit.exit_code,
+            0);
+  ServeProcess serve;
+  ASSERT_EQ(serve.Start(repo.dir()), "");
+  json page = Drive("budgets", serve.url() + "/", ScreenshotPath("budgets"), {"web", "250"});
+  ASSERT_TRUE(page.is_object()) << page.dump();
+  json report = ParseJson(RunPipeline({"fund", "report", "--json"}, repo.dir()).out);
+  ASSERT_TRUE(report.is_array() && report.size() == 1) << report.dump();
+  const json& b = page["before"];
+  EXPECT_EQ(CentsOf(b["spent"]), 3);
+  EXPECT_EQ(CentsOf(b["held"]), 40);
+  EXPECT_EQ(CentsOf(b["budget"]), 1000);
+  EXPECT_EQ(CentsOf(b["remaining"]), 957);
+  EXPECT_NEAR(b["spent_pct"].get<double>(), 100.0 * 3 / 1000, 0.01);
+  EXPECT_NEAR(b["held_pct"].get<double>(), 100.0 * 40 / 1000, 0.01);
+  // After the grant from the page, the page and the ledger agree.
+  const json& a = page["after"];
+  EXPECT_EQ(CentsOf(a["budget"]), 1250);
+  EXPECT_EQ(CentsOf(a["remaining"]), 1207);
+  for (const char* f : {"budget", "held", "spent", "remaining"})
+    EXPECT_EQ(CentsOf(a[f]), report[0][std::string(f) + "_cents"].get<int64_t>()) << f;
+  EXPECT_NEAR(a["spent_pct"].get<double>(), 100.0 * 3 / 1250, 0.01);
+}
+
+TEST_F(ServeBrowserTest, QueuePageListsTasksInOrderWithWhyTheyWait) {
+  SchedRepo repo("");
+  std::string old_p2 = repo.Task("Older, P2", std::string("web"));
+  std::string urgent = repo.Task("Urgent", std::string("web"));
+  std::string newer_p2 = repo.Task("Newer, P2", std::string("web"));
+  std::string blocked = repo.Task("Blocked", std::string("web"), {old_p2});
+  std::string verified = repo.Task("Verified", std::string("web"));
+  ASSERT_TRUE(repo.Open()->Exec("UPDATE tasks SET priority = 0 WHERE id = '" + urgent + "'").ok());
+  ASSERT_EQ(RunPipeline({"task", "update", verified, "verified"}, repo.dir()).exit.exit_code, 0);
+  ServeProcess serve;
+  ASSERT_EQ(serve.Start(repo.dir()), "");
+  json page = Drive("queue", serve.url() + "/", ScreenshotPath("queue"));
+  ASSERT_TRUE(page.is_object()) << page.dump();
+  // The scheduler's order: priority, then age; the blocked task is not ready.
+  ASSERT_EQ(page["dev"].size(), 3u) << page.dump();
+  EXPECT_EQ(page["dev"][0]["id"], urgent);
+  EXPECT_EQ(page["dev"][1]["id"], old_p2);
+  EXPECT_EQ(page["dev"][2]["id"], newer_p2);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(page["dev"][i]["position"], static_cast<int>(i + 1));
+    EXPECT_NE(page["dev"][i]["why"], "") << page["dev"][i].dump();
+  }
+  // Why each waits is what `pipeline status --json` says of it.
+  json status = ParseJson(RunPipeline({"status", "--json"}, repo.dir()).out);
+  std::map<std::string, std::string> why;
+  for (const auto& w : status["waiting"]) why[w["task_id"]] = w["reason"];
+  for (const auto& row : page["dev"]) EXPECT_EQ(row["why"], why[row["id"].get<std::string>()]) << row.dump();
+  ASSERT_EQ(page["merge"].size(), 1u) << page.dump();
+  EXPECT_EQ(page["merge"][0]["id"], verified);
+  EXPECT_EQ(page["merge"][0]["why"], why[verified]);
+  EXPECT_FALSE(why[blocked].empty());
+}
+
+TEST_F(ServeBrowserTest, PausingADomainFromThePageHoldsItsTasksUntilResumed) {
+  SchedRepo repo(Config(ProfileToml("t", {"sh", BrowserAgent("ask_or_commit.sh"), "{prompt_file}"})));
+  std::string id = repo.Task("Wait for the pause", std::string("web"));
+  ASSERT_EQ(RunPipeline({"fund", "grant", "--domain", "web", "--cents", "500"}, repo.dir()).exit.exit_code, 0);
+  ServeProcess serve;
+  ASSERT_EQ(serve.Start(repo.dir()), "");
+  Drive("pause", serve.url() + "/", ScreenshotPath("domain-paused"), {"web", "pause"});
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM domain_pauses WHERE domain = 'web'"), 1);
+  auto budgets = serve.Client().Get("/api/budgets");
+  ASSERT_TRUE(budgets);
+  EXPECT_EQ(ParseJson(budgets->body)[0]["paused"], true) << budgets->body;
+
+  // While paused the scheduler starts nothing in the domain.
+  auto r = repo.Run({"--until-idle"}, 120000);
+  ASSERT_EQ(r.exit.exit_code, 0) << r.err;
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE task_id = '" + id + "'"), 0);
+  EXPECT_EQ(repo.Status(id), "open");
+
+  Drive("pause", serve.url() + "/", ScreenshotPath("domain-resumed"), {"web", "resume"});
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM domain_pauses WHERE domain = 'web'"), 0);
+  r = repo.Run({"--until-idle"}, 120000);
+  ASSERT_EQ(r.exit.exit_code, 0) << r.err;
+  EXPECT_GE(repo.Int("SELECT COUNT(*) FROM runs WHERE task_id = '" + id + "'"), 1);
+  EXPECT_EQ(repo.Status(id), "needs-help");  // the agent asked its question
 }
 
 }  // namespace

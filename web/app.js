@@ -294,8 +294,7 @@ function drawBoard(dirty) {
 // The status snapshot (waiting reasons, active runs) is large with a big
 // backlog (1 MB at 10,000 tasks): it is fetched after the first draw, then
 // at most every kSnapshotEveryMs (10 s) while changes arrive, one at a
-// time, and
-// never delays a patch.
+// time, and never delays a patch.
 const kSnapshotEveryMs = 10000;
 function refreshSnapshotSoon(delayMs) {
   if (board.statusTimer) return;
@@ -546,10 +545,11 @@ async function budgetsPage() {
   for (const b of budgets) {
     const total = Math.max(b.budget_cents, b.spent_cents + b.held_cents, 1);
     html += '<div class="panel" data-domain="' + esc(b.domain) + '"><div class="row"><b>' + esc(b.domain) + '</b>' +
-      (b.paused ? '<span class="tag review">paused</span>' : '') +
+      (b.paused ? '<span class="tag review paused">paused</span>' : '') +
       (b.overrun_blocked ? '<span class="tag needs-help">blocked by an overrun</span>' : '') +
-      '<span class="muted">budget ' + cents(b.budget_cents) + ' · held ' + cents(b.held_cents) + ' · spent ' +
-      cents(b.spent_cents) + ' · remaining ' + cents(b.remaining_cents) + '</span></div>' +
+      '<span class="muted">budget <span data-fig="budget">' + cents(b.budget_cents) + '</span> · held <span data-fig="held">' +
+      cents(b.held_cents) + '</span> · spent <span data-fig="spent">' + cents(b.spent_cents) +
+      '</span> · remaining <span data-fig="remaining">' + cents(b.remaining_cents) + '</span></span></div>' +
       '<div class="bar"><div class="spent" style="width:' + (100 * b.spent_cents / total) + '%"></div>' +
       '<div class="held" style="width:' + (100 * b.held_cents / total) + '%"></div></div>' +
       '<div class="actions"><input type="number" min="1" placeholder="cents" style="width:140px">' +
@@ -571,15 +571,18 @@ async function budgetsPage() {
 
 async function queuePage() {
   const q = await api('/api/queue');
-  const list = (items, empty) => items.length ? '<table>' + items.map(t => '<tr><td><a href="#/task/' + enc(t.id) + '">' +
-    esc(t.id) + '</a></td><td>' + esc(t.title) + '</td><td>' + (t.priority != null ? 'P' + t.priority : '') + '</td><td>' +
-    esc(t.namespace || '') + '</td><td>' + (t.backoff_s ? 'back-off ' + secs(t.backoff_s) : '') + '</td></tr>').join('') +
+  const list = (items, empty) => items.length ? '<table><tr><th>#</th><th>task</th><th>title</th><th>priority</th>' +
+    '<th>domain</th><th>why it waits</th></tr>' + items.map((t, i) => '<tr data-task="' + esc(t.id) + '"><td>' + (i + 1) +
+    '</td><td><a href="#/task/' + enc(t.id) + '">' + esc(t.id) + '</a></td><td>' + esc(t.title) + '</td><td>' +
+    (t.priority != null ? 'P' + t.priority : '') + '</td><td>' + esc(t.namespace || '') + '</td><td class="why">' +
+    esc(t.why || (t.backoff_s ? 'back-off, ' + secs(t.backoff_s) + ' left' : '')) + '</td></tr>').join('') +
     '</table>' : '<p class="muted">' + empty + '</p>';
   let html = '<h1>Queue</h1><h2>Merge queue (' + q.merge.length + ')</h2>';
   if (q.integrating.length) html += '<p>Integrating: ' + q.integrating.map(r => '<a href="#/run/' + enc(r.run_id) + '">' +
     esc(r.task_id) + '</a>').join(', ') + '</p>';
-  html += list(q.merge, 'Nothing verified waits to be integrated.');
-  html += '<h2>Ready for development (' + q.dev_total + ')</h2>' + list(q.dev, 'No task is ready.');
+  html += '<div id="merge-queue">' + list(q.merge, 'Nothing verified waits to be integrated.') + '</div>';
+  html += '<h2>Ready for development (' + q.dev_total + '), in the order the scheduler takes them</h2>' +
+    '<div id="dev-queue">' + list(q.dev, 'No task is ready.') + '</div>';
   main().innerHTML = html;
 }
 

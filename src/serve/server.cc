@@ -247,10 +247,10 @@ void Server::Route() {
     const bool pause = req.matches[2] == "pause";
     with_db(res, [&](Db& db) { SendResult(res, PauseAction(db, SystemClock(), domain, pause)); });
   });
-  s.Get("/api/queue", [with_db](Req req, Res res) {
+  s.Get("/api/queue", [this, with_db](Req req, Res res) {
     auto limit = IntParam(req, "limit", 1000);
     if (!limit.ok() || *limit <= 0 || *limit > 100000) return Send(res, ErrorReply(400, "limit must be 1..100000"));
-    with_db(res, [&](Db& db) { SendResult(res, QueueView(db, SystemClock(), static_cast<int>(*limit))); });
+    with_db(res, [&](Db& db) { SendResult(res, QueueView(db, ctx_, SystemClock(), static_cast<int>(*limit))); });
   });
   s.Get("/metrics", [with_db](Req, Res res) {
     with_db(res, [&](Db& db) {

@@ -10,6 +10,7 @@
 #include "agent/run_store.h"
 #include "ledger/ledger.h"
 #include "sched/status_snapshot.h"
+#include "sched/waiting.h"
 #include "tasks/domain_pause.h"
 #include "tasks/task_store.h"
 #include "tasks/task_board_sql.h"
@@ -105,9 +106,22 @@ Result<json> BudgetsView(Db& db, const ServeContext& ctx, Clock& clock) {
   return out;
 }
 
-Result<json> QueueView(Db& db, Clock& clock, int limit) {
+Result<json> QueueView(Db& db, const ServeContext& ctx, Clock& clock, int limit) {
   json j;
   Status st = db.Read([&]() -> Status {
+    // Why each waits, as `pipeline status` says it (the same read).
+    WaitingInput in;
+    in.options = ctx.options;
+    in.default_budget_cents = ctx.default_budget_cents;
+    PL_ASSIGN_OR_RETURN(auto waiting, ComputeWaiting(db, in, clock));
+    std::map<std::string, const WaitReason*> why;
+    for (const auto& w : waiting) why[w.task_id] = &w;
+    auto add_why = [&](json& e) {
+      auto it = why.find(e["id"].get<std::string>());
+      if (it == why.end()) return;
+      e["wait"] = WaitKindName(it->second->kind);
+      e["why"] = it->second->reason;
+    };
     TaskStore store(db, clock);
     PL_ASSIGN_OR_RETURN(auto ready, store.Ready());
     json dev = json::array();
@@ -117,6 +131,7 @@ Result<json> QueueView(Db& db, Clock& clock, int limit) {
       json e = {{"id", t.id}, {"title", t.title}, {"priority", t.priority}, {"namespace", OptJson(t.ns)},
                 {"patchset", t.patchset}};
       if (t.not_before > now) e["backoff_s"] = static_cast<double>(t.not_before - now) / 1e6;
+      add_why(e);
       dev.push_back(std::move(e));
     }
     j["dev"] = dev;
@@ -125,7 +140,9 @@ Result<json> QueueView(Db& db, Clock& clock, int limit) {
     PL_ASSIGN_OR_RETURN(Stmt m, PrepareVerifiedQueue(db));
     m.BindAll(static_cast<int64_t>(limit));
     PL_RETURN_IF_ERROR(EachRow(m, [&](Stmt& r) {
-      merge.push_back({{"id", r.Text(0)}, {"title", r.Text(1)}, {"patchset", r.Int(2)}});
+      json e = {{"id", r.Text(0)}, {"title", r.Text(1)}, {"patchset", r.Int(2)}};
+      add_why(e);
+      merge.push_back(std::move(e));
     }));
     j["merge"] = merge;
     json integrating = json::array();

@@ -43,7 +43,8 @@ Result<nlohmann::json> BudgetsView(Db& db, const ServeContext& ctx, Clock& clock
 
 // GET /api/queue: the dev queue (ready tasks, in the order the scheduler
 // takes them, at most limit) and the merge queue (verified tasks, oldest
-// first) with the active integrate runs.
-Result<nlohmann::json> QueueView(Db& db, Clock& clock, int limit);
+// first) with the active integrate runs. Each task carries `wait` and `why`:
+// what it waits for, as `pipeline status` says it.
+Result<nlohmann::json> QueueView(Db& db, const ServeContext& ctx, Clock& clock, int limit);
 
 }  // namespace pipeline::serve

@@ -126,6 +126,110 @@ const scenarios = {
     return result;
   },
 
+  // The board follows changes made with the CLI without a reload, each
+  // patched in place: a new task, a question, review, done, round and round
+  // over the given open tasks. Returns the latency of each (CLI call to the
+  // page showing it) and the column counts at the end.
+  async live(page) {
+    const [pipelineBin, repoDir, rounds, openIds] = args;
+    const ids = openIds.split(',');
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    await until(page, 'the board', () => document.body.dataset.rendered && document.querySelector('.col li'));
+    const marker = await page.evaluate(() => { window.__sameDocument = Math.random(); return window.__sameDocument; });
+    const cli = (...a) => execFileSync(pipelineBin, a, { cwd: repoDir });
+    const latencies = [];
+    for (let i = 0; i < Number(rounds); i++) {
+      const id = ids[Math.floor(i / 4) % ids.length];
+      const start = Date.now();
+      switch (i % 4) {
+        case 0: {
+          const title = 'live change ' + i;
+          cli('task', 'create', title, '--namespace', 'web');
+          await until(page, 'the new task ' + title, t => [...document.querySelectorAll('.col[data-state="open"] li')].some(li => li.textContent.includes(t)), title);
+          break;
+        }
+        case 1: {
+          const question = 'Question ' + i + ' for ' + id + '?';
+          cli('task', 'comment', id, question, '--author', 'agent:dev');
+          cli('task', 'update', id, 'needs-help');
+          await until(page, 'the question of ' + id, (id, q) => {
+            const card = document.querySelector('.attention .card.needs-help[data-task="' + id + '"]');
+            return card && card.textContent.includes(q);
+          }, [id, question]);
+          break;
+        }
+        case 2:
+          cli('task', 'update', id, 'review');
+          await until(page, id + ' in review', id => !!document.querySelector('.attention .card.review[data-task="' + id + '"]'), id);
+          break;
+        case 3:
+          cli('task', 'update', id, 'done');
+          await until(page, id + ' done', id => !document.querySelector('.attention [data-task="' + id + '"]') &&
+            !!document.querySelector('.col[data-state="done"] li[data-task="' + id + '"]'), id);
+          break;
+      }
+      latencies.push(Date.now() - start);
+    }
+    const same = await page.evaluate(m => window.__sameDocument === m, marker);
+    if (!same) fail('the page was reloaded');
+    const counts = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('.col')].map(c =>
+      [c.dataset.state, Number(c.querySelector('.count').textContent)])));
+    await page.screenshot({ path: screenshot, fullPage: true });
+    return { latencies_ms: latencies, counts, reloaded: false };
+  },
+
+  // The budgets page: a domain's figures and bar, then a grant from the page.
+  async budgets(page) {
+    const [domain, grant] = args;
+    await page.goto(url + '#/budgets', { waitUntil: 'domcontentloaded' });
+    const sel = '[data-domain="' + domain + '"]';
+    await until(page, 'the panel of ' + domain, s => document.querySelector(s + ' [data-fig="budget"]'), sel);
+    const read = () => page.evaluate(s => {
+      const p = document.querySelector(s);
+      const fig = f => p.querySelector('[data-fig="' + f + '"]').textContent;
+      const width = c => parseFloat(p.querySelector('.bar .' + c).style.width);
+      return { budget: fig('budget'), held: fig('held'), spent: fig('spent'), remaining: fig('remaining'),
+               spent_pct: width('spent'), held_pct: width('held') };
+    }, sel);
+    const before = await read();
+    await page.type(sel + ' input', String(grant));
+    await page.click(sel + ' [data-grant]');
+    await until(page, 'the new budget', (s, b) => {
+      const f = document.querySelector(s + ' [data-fig="budget"]');
+      return f && f.textContent !== b;
+    }, [sel, before.budget]);
+    const after = await read();
+    await page.screenshot({ path: screenshot, fullPage: true });
+    return { before, after };
+  },
+
+  // Pauses or resumes a domain from the budgets page.
+  async pause(page) {
+    const [domain, action] = args;
+    await page.goto(url + '#/budgets', { waitUntil: 'domcontentloaded' });
+    const sel = '[data-domain="' + domain + '"]';
+    await until(page, 'the ' + action + ' button', (s, a) => document.querySelector(s + ' [data-pause="' + a + '"]'), [sel, action]);
+    await page.click(sel + ' [data-pause="' + action + '"]');
+    await until(page, 'the domain ' + action + 'd', (s, a) => {
+      const tag = document.querySelector(s + ' .tag.paused');
+      return a === 'pause' ? !!tag : !tag && document.querySelector(s + ' [data-pause="pause"]');
+    }, [sel, action]);
+    await page.screenshot({ path: screenshot, fullPage: true });
+    return { paused: action === 'pause' };
+  },
+
+  // The queue page: each queue's tasks in their order with why they wait.
+  async queue(page) {
+    await page.goto(url + '#/queue', { waitUntil: 'domcontentloaded' });
+    await until(page, 'the queues', () => document.querySelector('#dev-queue') && document.querySelector('#merge-queue'));
+    const rows = sel => page.evaluate(s => [...document.querySelectorAll(s + ' tr[data-task]')].map(tr => ({
+      id: tr.dataset.task, position: Number(tr.cells[0].textContent), why: tr.querySelector('.why').textContent,
+    })), sel);
+    const result = { dev: await rows('#dev-queue'), merge: await rows('#merge-queue') };
+    await page.screenshot({ path: screenshot, fullPage: true });
+    return result;
+  },
+
   // Timings for bench/bench_serve.cc: the board's first render with the
   // store's tasks (navigation start to the frame after the board is drawn,
   // performance.now() in the page), then the latency from a CLI change to
