@@ -49,6 +49,34 @@ Result<bool> AdvanceNotifyMark(Db& db, int64_t from, int64_t to) {
   return moved;
 }
 
+std::string BaseRedEventDetail(const std::string& base, const std::string& output) {
+  return json{{"base", base}, {"output", output}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json BaseRedNotification(int64_t event_id, Micros at, const std::optional<std::string>& run_id,
+                         const std::string& detail, const std::string& link_base) {
+  // The detail is BaseRedEventDetail's; plain text is taken as the output.
+  json d = json::parse(detail, nullptr, /*allow_exceptions=*/false);
+  std::string base, output = detail;
+  if (d.is_object()) {
+    base = d.value("base", "");
+    output = d.contains("output") && d["output"].is_string() ? d["output"].get<std::string>() : "";
+  }
+  constexpr size_t kMaxOutput = 16 << 10;  // the tail says why; stdin stays small
+  if (output.size() > kMaxOutput) output = "..." + output.substr(output.size() - kMaxOutput);
+  return json{{"event", "base-red"},
+              {"task_id", nullptr},
+              {"base", base},
+              {"title", base.empty() ? "the base is red" : "the base " + base + " is red"},
+              {"status", "base-red"},
+              {"reason", output},
+              {"question", nullptr},
+              {"run_id", run_id ? json(*run_id) : json(nullptr)},
+              {"at", FormatIso8601(at)},
+              {"event_id", event_id},
+              {"link", link_base + "#/queue"}};
+}
+
 Result<NotifyBatch> CollectNotifications(Db& db, int64_t after, const std::string& link_base) {
   NotifyBatch b;
   b.next_mark = after;
@@ -61,6 +89,11 @@ Result<NotifyBatch> CollectNotifications(Db& db, int64_t after, const std::strin
       if (!row) break;
       b.next_mark = e.Int(0);
       auto task = e.OptText(2);
+      if (e.Text(4) == kBaseRedEventKind) {
+        b.notifications.push_back(BaseRedNotification(e.Int(0), e.Int(1), e.OptText(3), e.OptText(5).value_or(""),
+                                                      link_base));
+        continue;
+      }
       if (!task) continue;
       std::string kind = e.Text(4), status = e.OptText(6).value_or("");
       std::string what;
@@ -122,11 +155,13 @@ Result<int> Notifier::Pass() {
     c.cwd = paths_.repo();
     c.stdin_data = n.dump(-1, ' ', true, json::error_handler_t::replace) + "\n";
     c.timeout_ms = 30000;
-    c.env_set = {{"PIPELINE_NOTIFY_EVENT", n["event"].get<std::string>()},
-                 {"PIPELINE_TASK_ID", n["task_id"].get<std::string>()}};
+    const std::string about = n["task_id"].is_string() ? n["task_id"].get<std::string>() : n.value("base", "");
+    c.env_set = {{"PIPELINE_NOTIFY_EVENT", n["event"].get<std::string>()}};
+    if (n["task_id"].is_string()) c.env_set["PIPELINE_TASK_ID"] = about;
+    if (n.contains("base")) c.env_set["PIPELINE_BASE"] = about;
     auto r = runner_.Run(c);
     if (!r.ok() || !r->ok()) {
-      LogWarning("serve: notify command failed for {} ({})", n["task_id"].get<std::string>(),
+      LogWarning("serve: notify command failed for {} {} ({})", n["event"].get<std::string>(), about,
                  r.ok() ? Trim(r->err) : r.error().message);
       continue;
     }

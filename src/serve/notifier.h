@@ -1,6 +1,7 @@
 // Notifications: `[notify] command = [...]` in the config runs once for each
-// transition of a task into needs-help or review, and for each failure, with
-// a JSON document on stdin (event, task, title, reason, question, link).
+// transition of a task into needs-help or review, for each failure, and for
+// each time the merge queue's base turns red, with a JSON document on stdin
+// (event, task, title, reason, question, link).
 //
 // The scheduler records every transition in the events table, in the same
 // transaction as the move; the notifier reads events past a high-water mark
@@ -11,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "serve/change_feed.h"
 #include "store/db.h"
 #include "store/root.h"
+#include "util/clock.h"
 #include "util/status.h"
 
 namespace pipeline::serve {
@@ -34,6 +37,16 @@ struct NotifyBatch {
   int64_t next_mark = 0;
 };
 Result<NotifyBatch> CollectNotifications(Db& db, int64_t after_event_id, const std::string& link_base);
+
+// The base branch turned red: an events row of this kind (task_id NULL,
+// run_id the integration run that found it if any, detail from
+// BaseRedEventDetail), written by the merge queue in the transaction that
+// records the transition, is sent as one "base-red" notification
+// (`base`, `reason` = the tail of the check's output, link to the queue).
+inline constexpr const char* kBaseRedEventKind = "base-red";
+std::string BaseRedEventDetail(const std::string& base, const std::string& output);
+nlohmann::json BaseRedNotification(int64_t event_id, Micros at, const std::optional<std::string>& run_id,
+                                   const std::string& detail, const std::string& link_base);
 
 // Reads the mark, starting it at the newest event when absent.
 Result<int64_t> LoadNotifyMark(Db& db);

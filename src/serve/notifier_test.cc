@@ -64,5 +64,47 @@ TEST_F(NotifierTest, TheMarkPersistsAndMovesOnlyFromWhereItWas) {
   EXPECT_EQ(*LoadNotifyMark(*db_), 2);
 }
 
+TEST_F(NotifierTest, BaseRedIsOneNotificationPerTransition) {
+  auto mark = LoadNotifyMark(*db_);
+  ASSERT_TRUE(mark.ok());
+  // What the merge queue writes when its base turns red: one events row.
+  std::string output(20000, 'x');
+  output += "\nFAILED: test_parser";
+  ASSERT_TRUE(AddEvent(*db_, clock_.Now(), std::nullopt, std::string("pipeline-integrate-7"), kBaseRedEventKind,
+                       BaseRedEventDetail("main", output))
+                  .ok());
+  Event("t-1", TaskStatus::kReview, "harvest", "dev run done");
+  // Red again after a green: a second transition, a second notification.
+  ASSERT_TRUE(AddEvent(*db_, clock_.Now(), std::nullopt, std::nullopt, kBaseRedEventKind,
+                       BaseRedEventDetail("main", "still red")).ok());
+  auto b = CollectNotifications(*db_, *mark, "http://h/");
+  ASSERT_TRUE(b.ok()) << b.message();
+  ASSERT_EQ(b->notifications.size(), 3u);
+  const auto& n = b->notifications[0];
+  EXPECT_EQ(n["event"], "base-red");
+  EXPECT_EQ(n["base"], "main");
+  EXPECT_TRUE(n["task_id"].is_null());
+  EXPECT_EQ(n["run_id"], "pipeline-integrate-7");
+  EXPECT_EQ(n["link"], "http://h/#/queue");
+  // The tail of the output, which says why, within a bound.
+  std::string reason = n["reason"];
+  EXPECT_LT(reason.size(), output.size());
+  EXPECT_NE(reason.find("FAILED: test_parser"), std::string::npos);
+  EXPECT_EQ(b->notifications[1]["event"], "review");
+  EXPECT_EQ(b->notifications[2]["event"], "base-red");
+  EXPECT_EQ(b->notifications[2]["reason"], "still red");
+}
+
+TEST_F(NotifierTest, BaseRedWithPlainTextDetailKeepsTheText) {
+  auto mark = LoadNotifyMark(*db_);
+  ASSERT_TRUE(mark.ok());
+  ASSERT_TRUE(AddEvent(*db_, clock_.Now(), std::nullopt, std::nullopt, kBaseRedEventKind, "make check: 2 failures").ok());
+  auto b = CollectNotifications(*db_, *mark, "");
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b->notifications.size(), 1u);
+  EXPECT_EQ(b->notifications[0]["reason"], "make check: 2 failures");
+  EXPECT_EQ(b->notifications[0]["base"], "");
+}
+
 }  // namespace
 }  // namespace pipeline::serve
