@@ -100,6 +100,19 @@ TEST_F(ServeApiTest, ReadEndpointsShowTheStore) {
   auto open_only = c.Get("/api/tasks?status=done");
   ASSERT_TRUE(open_only);
   EXPECT_EQ(ParseJson(open_only->body).size(), 0u);
+  // The list follows a commit made elsewhere (it is cached between commits),
+  // and ?ids= gives only the tasks named.
+  ASSERT_TRUE(Cli({"task", "create", "Second task"}).ok());
+  json two = ParseJson(c.Get("/api/tasks")->body);
+  ASSERT_EQ(two.size(), 2u) << two.dump();
+  EXPECT_EQ(two[1]["title"], "Second task");
+  json named = ParseJson(c.Get("/api/tasks?ids=t-2,t-99")->body);
+  ASSERT_EQ(named.size(), 1u) << named.dump();
+  EXPECT_EQ(named[0]["id"], "t-2");
+  ExpectError(c.Get("/api/tasks?ids=t-1,..%2Fx"), 400);
+  ASSERT_TRUE(Cli({"task", "update", "t-2", "done"}).ok());
+  EXPECT_EQ(ParseJson(c.Get("/api/tasks?ids=t-2")->body)[0]["status"], "done");
+  EXPECT_EQ(ParseJson(c.Get("/api/tasks?status=done")->body).size(), 1u);
 
   ASSERT_TRUE(Cli({"task", "comment", "t-1", "a note", "--author", "agent:dev"}).ok());
   auto detail = c.Get("/api/tasks/t-1");
