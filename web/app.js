@@ -69,11 +69,19 @@ async function act(what, fn) {
 // The reasons the status snapshot gives for tasks that wait, whatever the
 // field: any array of objects naming a task_id with a reason, waiting or
 // seconds_left field contributes a line.
+// The same reason in two lists (e.g. waiting and skipped) is said once.
+// Each remembers the status the snapshot saw: a task that moved since is
+// not shown a reason that no longer applies.
 function waitingReasons(snapshot) {
   const out = new Map();
+  const status = new Map();
+  for (const v of Object.values(snapshot || {}))
+    if (Array.isArray(v)) for (const item of v) if (item && item.task_id && item.status) status.set(item.task_id, item.status);
   const add = (id, text) => {
     if (!id || !text) return;
-    out.set(id, out.has(id) ? out.get(id) + '; ' + text : text);
+    const had = out.get(id);
+    if (had && had.text.split('; ').includes(text)) return;
+    out.set(id, { text: had ? had.text + '; ' + text : text, status: status.get(id) });
   };
   for (const [key, value] of Object.entries(snapshot || {})) {
     if (!Array.isArray(value)) continue;
@@ -90,6 +98,12 @@ function waitingReasons(snapshot) {
     }
   }
   return out;
+}
+
+// The snapshot's reason for a task, if it still holds for the task as shown.
+function reasonFor(t) {
+  const r = board.reasons.get(t.id);
+  return r && (!r.status || r.status === t.status) ? r.text : '';
 }
 
 // --- pages -------------------------------------------------------------------
@@ -128,12 +142,12 @@ function attentionCard(t) {
   if (t.question) html += '<div class="q"><b>Question:</b> ' + esc(t.question) + '</div>';
   if (t.status === 'review') html += '<div class="why">Waiting for review</div>';
   if (t.reason) html += '<div class="why">' + esc(t.reason) + '</div>';
-  if (board.reasons.has(t.id)) html += '<div class="why">' + esc(board.reasons.get(t.id)) + '</div>';
+  if (reasonFor(t)) html += '<div class="why">' + esc(reasonFor(t)) + '</div>';
   return html + '</div>';
 }
 
 function columnItem(t) {
-  let wait = board.reasons.get(t.id) || '';
+  let wait = reasonFor(t);
   if (!wait && t.backoff_s) wait = 'back-off, ' + secs(t.backoff_s) + ' left';
   return '<li data-task="' + esc(t.id) + '" title="' + esc(t.title) + '"><a href="#/task/' + enc(t.id) + '">' +
     esc(t.id) + '</a> ' + esc(t.title) + (wait ? '<span class="wait">' + esc(wait) + '</span>' : '') + '</li>';

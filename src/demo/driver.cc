@@ -412,8 +412,10 @@ int RunDemo(const DemoOptions& opts) {
     fmt::print(out, "\nRemoved {} (run with --keep or --dir DIR to look around).\n", *dir);
   } else {
     fmt::print(out, "\nThe project and its store are in {}; try:\n  cd {} && {} status\n", *dir, *dir, self);
+    // Last, so it is what a person sees: the dashboard on what just ran.
+    fmt::print(out, "\nOpen the dashboard on the demo's store:\n  cd {} && {} serve   # then browse http://127.0.0.1:8765/\n",
+               *dir, self);
   }
-  if (opts.serve) fmt::print(out, "\nOpen the dashboard again:\n  cd {} && {} serve   # then browse http://127.0.0.1:8765/\n", *dir, self);
   if (!ok) fmt::print(out, "\nNot every task reached done: see the table above and `pipeline status`.\n");
   fflush(out);
   return ok ? 0 : 1;
