@@ -72,6 +72,7 @@ double Quantile(std::vector<double> v, double q) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  setvbuf(stdout, nullptr, _IOLBF, 0);
   int tasks = argc > 1 ? atoi(argv[1]) : 10000;
   int requests = argc > 2 ? atoi(argv[2]) : 200;
   int rounds = argc > 3 ? atoi(argv[3]) : 30;

@@ -49,10 +49,6 @@ Result<bool> AdvanceNotifyMark(Db& db, int64_t from, int64_t to) {
   return moved;
 }
 
-std::string BaseRedEventDetail(const std::string& base, const std::string& output) {
-  return json{{"base", base}, {"output", output}}.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 json BaseRedNotification(int64_t event_id, Micros at, const std::optional<std::string>& run_id,
                          const std::string& detail, const std::string& link_base) {
   // The detail is BaseRedEventDetail's; plain text is taken as the output.

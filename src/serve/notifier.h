@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "proc/process.h"
+#include "serve/base_red.h"
 #include "serve/change_feed.h"
 #include "store/db.h"
 #include "store/root.h"
@@ -38,13 +39,8 @@ struct NotifyBatch {
 };
 Result<NotifyBatch> CollectNotifications(Db& db, int64_t after_event_id, const std::string& link_base);
 
-// The base branch turned red: an events row of this kind (task_id NULL,
-// run_id the integration run that found it if any, detail from
-// BaseRedEventDetail), written by the merge queue in the transaction that
-// records the transition, is sent as one "base-red" notification
-// (`base`, `reason` = the tail of the check's output, link to the queue).
-inline constexpr const char* kBaseRedEventKind = "base-red";
-std::string BaseRedEventDetail(const std::string& base, const std::string& output);
+// A "base-red" events row (base_red.h: RecordBaseRed) as its notification:
+// `base`, `reason` = the tail of the check's output, a link to the queue.
 nlohmann::json BaseRedNotification(int64_t event_id, Micros at, const std::optional<std::string>& run_id,
                                    const std::string& detail, const std::string& link_base);
 

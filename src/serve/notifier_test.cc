@@ -70,13 +70,10 @@ TEST_F(NotifierTest, BaseRedIsOneNotificationPerTransition) {
   // What the merge queue writes when its base turns red: one events row.
   std::string output(20000, 'x');
   output += "\nFAILED: test_parser";
-  ASSERT_TRUE(AddEvent(*db_, clock_.Now(), std::nullopt, std::string("pipeline-integrate-7"), kBaseRedEventKind,
-                       BaseRedEventDetail("main", output))
-                  .ok());
+  ASSERT_TRUE(RecordBaseRed(*db_, clock_.Now(), "main", output, std::string("pipeline-integrate-7")).ok());
   Event("t-1", TaskStatus::kReview, "harvest", "dev run done");
   // Red again after a green: a second transition, a second notification.
-  ASSERT_TRUE(AddEvent(*db_, clock_.Now(), std::nullopt, std::nullopt, kBaseRedEventKind,
-                       BaseRedEventDetail("main", "still red")).ok());
+  ASSERT_TRUE(RecordBaseRed(*db_, clock_.Now(), "main", "still red").ok());
   auto b = CollectNotifications(*db_, *mark, "http://h/");
   ASSERT_TRUE(b.ok()) << b.message();
   ASSERT_EQ(b->notifications.size(), 3u);
