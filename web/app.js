@@ -79,9 +79,11 @@ function waitingReasons(snapshot) {
     if (Array.isArray(v)) for (const item of v) if (item && item.task_id && item.status) status.set(item.task_id, item.status);
   const add = (id, text) => {
     if (!id || !text) return;
-    const had = out.get(id);
-    if (had && had.text.split('; ').includes(text)) return;
-    out.set(id, { text: had ? had.text + '; ' + text : text, status: status.get(id) });
+    const had = out.get(id) || { texts: [], text: '', status: status.get(id) };
+    if (had.texts.includes(text)) return;
+    had.texts.push(text);
+    had.text = had.texts.join('; ');
+    out.set(id, had);
   };
   for (const [key, value] of Object.entries(snapshot || {})) {
     if (!Array.isArray(value)) continue;
