@@ -128,7 +128,7 @@ const board = {
   reasons: new Map(),      // task id -> waiting reason from the snapshot
   shown: {},               // state -> how many cards the column shows
   cols: {},                // state -> its tasks, newest first
-  statusTimer: null, statusBusy: false, snapshotWanted: false,
+  statusTimer: null, statusBusy: false, snapshotAgain: false, snapshotAt: 0,
 };
 
 // Most recently changed first; creation order (the numeric id) breaks ties.
@@ -137,6 +137,8 @@ function newestFirst(a, b) {
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 
+// A card says what the task row says (the question, the failure), not the
+// snapshot's reason, which repeats it: so a new snapshot redraws no card.
 function attentionCard(t) {
   let html = '<div class="card ' + esc(t.status) + '" data-task="' + esc(t.id) + '"><div class="row">' +
     '<a href="#/task/' + enc(t.id) + '"><b>' + esc(t.id) + '</b></a> <span class="tag ' + esc(t.status) + '">' +
@@ -144,7 +146,6 @@ function attentionCard(t) {
   if (t.question) html += '<div class="q"><b>Question:</b> ' + esc(t.question) + '</div>';
   if (t.status === 'review') html += '<div class="why">Waiting for review</div>';
   if (t.reason) html += '<div class="why">' + esc(t.reason) + '</div>';
-  if (reasonFor(t)) html += '<div class="why">' + esc(reasonFor(t)) + '</div>';
   return html + '</div>';
 }
 
@@ -308,30 +309,30 @@ function drawBoard(dirty) {
 }
 
 // The status snapshot (waiting reasons, active runs) is large with a big
-// backlog (1 MB at 10,000 tasks): it is fetched after the first draw, then
-// at most every kSnapshotEveryMs (10 s) while changes arrive, one at a
-// time, and never delays a patch.
-const kSnapshotEveryMs = 10000;
-function refreshSnapshotSoon(delayMs) {
-  if (board.statusTimer) return;
-  board.statusTimer = setTimeout(async () => {
-    if (board.statusBusy) { board.statusTimer = null; return refreshSnapshotSoon(kSnapshotEveryMs); }
-    board.statusBusy = true;
-    try {
-      board.snapshot = await api('/api/status');
-      board.reasons = waitingReasons(board.snapshot);
-      if (route().page === 'board' && $('#board-counts')) drawBoard();
-    } catch (e) { /* the next change tries again */ } finally {
-      board.statusBusy = false;
-      // Changes in the meantime wait for the end of the period.
-      setTimeout(() => { board.statusTimer = null; if (board.snapshotWanted) { board.snapshotWanted = false; refreshSnapshotSoon(0); } },
-                 kSnapshotEveryMs);
-    }
-  }, delayMs);
+// backlog (1 MB at 10,000 tasks, and the server's most expensive answer):
+// it is fetched after the first draw, then once changes have been quiet for
+// kSnapshotQuietMs, or at once when the last is older than
+// kSnapshotMaxAgeMs; one at a time, and never in the way of a patch.
+const kSnapshotQuietMs = 1500, kSnapshotMaxAgeMs = 30000;
+function snapshotWanted(delayMs) {
+  clearTimeout(board.statusTimer);
+  const old = performance.now() - (board.snapshotAt || 0) > kSnapshotMaxAgeMs;
+  board.statusTimer = setTimeout(fetchSnapshot, delayMs != null ? delayMs : old ? 0 : kSnapshotQuietMs);
 }
-function snapshotWanted() {
-  if (board.statusTimer) board.snapshotWanted = true;
-  else refreshSnapshotSoon(0);
+async function fetchSnapshot() {
+  board.statusTimer = null;
+  if (board.statusBusy) { board.snapshotAgain = true; return; }
+  board.statusBusy = true;
+  try {
+    board.snapshot = await api('/api/status');
+    board.snapshotAt = performance.now();
+    board.reasons = waitingReasons(board.snapshot);
+    if (route().page === 'board' && $('#board-counts')) drawBoard();
+    document.body.dataset.snapshot = String(Date.now());
+  } catch (e) { /* the next change asks again */ } finally {
+    board.statusBusy = false;
+    if (board.snapshotAgain) { board.snapshotAgain = false; snapshotWanted(); }
+  }
 }
 
 async function boardPage(change) {
@@ -342,7 +343,7 @@ async function boardPage(change) {
     board.cols = sortedColumns();
     drawBoard();
     // After the first frames: the snapshot would compete with them.
-    if (!board.statusTimer) refreshSnapshotSoon(500);
+    snapshotWanted(1000);
     return;
   }
   const ids = change.tasks || [];

@@ -242,6 +242,8 @@ const scenarios = {
     await page.goto(url, { waitUntil: 'domcontentloaded' });
     await until(page, 'the board', () => document.body.dataset.rendered && document.querySelector('.columns li'), null, 60000);
     const firstRender = await page.evaluate(() => new Promise(r => requestAnimationFrame(() => setTimeout(() => r(performance.now()), 0))));
+    // The changes start once the page has loaded, its status snapshot included.
+    await until(page, 'the status snapshot', () => document.body.dataset.snapshot, null, 60000);
     const counts = await page.evaluate(() => ({
       rows: document.querySelectorAll('.col li').length,
       cards: document.querySelectorAll('.attention .card').length,
