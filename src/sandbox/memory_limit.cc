@@ -83,7 +83,7 @@ Status CheckFreeMemory(int64_t reserve_bytes, const std::string& meminfo) {
   auto avail = ParseMemAvailable(meminfo);
   if (!avail) return Status::Ok();  // a kernel that does not say: do not block on it
   if (*avail >= reserve_bytes) return Status::Ok();
-  return Unavailable("not enough free memory: " + std::to_string(*avail >> 20) + " MiB available, " +
+  return Unavailable(std::to_string(*avail >> 20) + " MiB free, " +
                      std::to_string(reserve_bytes >> 20) + " MiB kept free (sandbox.min_free_mb)");
 }
 

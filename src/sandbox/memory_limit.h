@@ -12,7 +12,7 @@ namespace pipeline {
 
 // MemAvailable in bytes from the text of /proc/meminfo; nullopt if absent.
 std::optional<int64_t> ParseMemAvailable(const std::string& meminfo);
-// kUnavailable ("not enough free memory: N MiB available, M MiB kept free")
+// kUnavailable ("N MiB free, M MiB kept free (sandbox.min_free_mb)")
 // when starting a run now would eat into the reserve. For the scheduler:
 // call before each start; reserve_bytes is sandbox.min_free_mb.
 Status CheckFreeMemory(int64_t reserve_bytes);
