@@ -98,9 +98,16 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
 
   if (settings.On(kProtectionMemory) && settings.memory_limit_bytes > 0) {
     if (kernel.memory != MemoryControl::kNone) {
-      auto cg = MemoryCgroup::Create("pipeline-run-" + in.run_id, settings.memory_limit_bytes);
-      if (!cg.ok()) return cg.error();
-      r->cgroup_ = std::move(*cg);
+      if (in.early_cgroup && in.early_cgroup->started()) {
+        auto cg = in.early_cgroup->Take();
+        if (!cg.ok()) return cg.error();
+        r->cgroup_ = std::move(*cg);
+        r->inside_cgroup_ = true;
+      } else {
+        auto cg = MemoryCgroup::Create("pipeline-run-" + in.run_id, settings.memory_limit_bytes);
+        if (!cg.ok()) return cg.error();
+        r->cgroup_ = std::move(*cg);
+      }
     } else {
       r->policy_.rlimit_as = settings.memory_limit_bytes;  // the approximation: per process
     }
@@ -125,10 +132,11 @@ Result<SpawnedProcess> ConfinedRun::Spawn(SpawnOptions opts) {
   PL_RETURN_IF_ERROR(CheckProgram(agent_argv0, opts.env_set.count("PATH") ? opts.env_set.at("PATH") : "", in_.workspace));
   opts.cwd = in_.workspace;
   // A child starts in its parent's cgroup: we step in to start the sandbox, and out again.
-  if (cgroup_) PL_RETURN_IF_ERROR(cgroup_->EnterSelf());
+  if (cgroup_ && !inside_cgroup_) PL_RETURN_IF_ERROR(cgroup_->EnterSelf());
   auto child = pipeline::Spawn(opts);
   if (cgroup_) {
     Status left = cgroup_->LeaveSelf();
+    inside_cgroup_ = !left.ok();
     if (!left.ok() && child.ok()) {
       SignalGroup(child->pid, SIGKILL);
       return left.error();
@@ -142,7 +150,9 @@ Status ConfinedRun::Finish() {
   finished_ = true;
   Status st = Status::Ok();
   if (git_) st = CarryBackTaskBranch(*git_, in_.workspace);
-  if (cgroup_) cgroup_->Remove();
+  // Never remove (and kill what is in) a cgroup the monitor is still inside.
+  if (cgroup_ && inside_cgroup_) inside_cgroup_ = !cgroup_->LeaveSelf().ok();
+  if (cgroup_ && !inside_cgroup_) cgroup_->Remove();
   (void)RemoveAll(private_dir_);
   return st;
 }

@@ -163,4 +163,39 @@ void MemoryCgroup::Remove() {
   dir_.clear();
 }
 
+EarlyCgroup::~EarlyCgroup() {
+  Join();
+  if (result_ && result_->ok()) {
+    (void)(*result_)->LeaveSelf();
+    (*result_)->Remove();
+  }
+}
+
+void EarlyCgroup::Start(const std::string& name, int64_t limit_bytes) {
+  if (started()) return;
+  thread_ = std::thread([this, name, limit_bytes]() {
+    auto cg = MemoryCgroup::Create(name, limit_bytes);
+    if (cg.ok()) {
+      if (Status in = cg->EnterSelf(); !in.ok()) {
+        cg->Remove();
+        result_ = Result<MemoryCgroup>(in.error());
+        return;
+      }
+    }
+    result_ = std::move(cg);
+  });
+}
+
+void EarlyCgroup::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+Result<MemoryCgroup> EarlyCgroup::Take() {
+  Join();
+  if (!result_) return Unavailable("the run's cgroup was not started");
+  Result<MemoryCgroup> r = std::move(*result_);
+  result_.reset();
+  return r;
+}
+
 }  // namespace pipeline
