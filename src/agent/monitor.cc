@@ -339,15 +339,25 @@ nlohmann::json HandleRunRequest(Db& db, const RunRecord& run, const std::string&
   }
 }
 
+// A confined run's memory cgroup, made and entered on a thread while the
+// monitor does the rest of its preparation (sandbox/memory_limit.h).
+void StartCgroupEarly(const Config& config, const RunRecord& run, EarlyCgroup* early) {
+  auto settings = LoadSandboxSettings(config);
+  if (!settings.ok() || !settings->enabled || run.phase == "integrate") return;
+  if (!settings->On(kProtectionMemory) || settings->memory_limit_bytes <= 0) return;
+  if (CachedProtections().memory == MemoryControl::kNone) return;
+  early->Start("pipeline-run-" + run.run_id, settings->memory_limit_bytes);
+}
+
 Result<std::unique_ptr<ConfinedRun>> PrepareConfinement(const RootPaths& paths, const Config& config,
                                                        const RunRecord& run, const LaunchPlan& plan,
-                                                       std::string* description) {
+                                                       EarlyCgroup* early, std::string* description) {
   PL_ASSIGN_OR_RETURN(SandboxSettings settings, LoadSandboxSettings(config));
   // The merge-queue worker is pipeline itself (`pipeline integrate-task`), not
   // an agent: it must reach the store and move the base branch. Dev and
   // verify runs execute what an agent wrote, and are confined.
   if (!settings.enabled || run.phase == "integrate") return std::unique_ptr<ConfinedRun>();
-  KernelProtections kernel = ProbeProtections();
+  const KernelProtections& kernel = CachedProtections();
   *description = DescribeProtections(kernel);
   ConfinedRunInputs in;
   in.run_id = run.run_id;
@@ -360,6 +370,7 @@ Result<std::unique_ptr<ConfinedRun>> PrepareConfinement(const RootPaths& paths, 
   in.connect_ports = plan.net_ports;
   in.env = plan.env;
   in.settings = settings;
+  in.early_cgroup = early;
   return ConfinedRun::Prepare(in, kernel);
 }
 
@@ -391,6 +402,8 @@ int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_
   }
   auto config = Config::Load(paths.config());
   if (!config.ok()) return fail(config.message());
+  EarlyCgroup early_cgroup;  // left and removed on every early return
+  StartCgroupEarly(*config, run, &early_cgroup);
   auto pricing = PricingTable::FromConfig(*config);
   if (!pricing.ok()) return fail(pricing.message());
   auto plan = PlanLaunch(paths, *config, run, SelfExePath());
@@ -409,7 +422,7 @@ int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_
   opts.stdout_mode = SpawnOptions::Out::kPipe;
   opts.stderr_mode = SpawnOptions::Out::kPipe;
   std::string protections;
-  auto confined = PrepareConfinement(paths, *config, run, *plan, &protections);
+  auto confined = PrepareConfinement(paths, *config, run, *plan, &early_cgroup, &protections);
   if (!confined.ok()) return fail(confined.message());
   auto agent = *confined ? (*confined)->Spawn(opts) : Spawn(opts);
   if (!agent.ok()) return fail(agent.message());

@@ -259,8 +259,14 @@ int RunCommand(const Args& args) {
   auto default_budget = config->IntOr("fund.default_budget_cents", 0);
   if (!default_budget.ok()) return Fail(default_budget.error());
   // What would fail every task is refused here, before anything starts.
-  if (!options->external())
-    if (int rc = ReportBeforeRun(PreflightFor(*setup, *options, *default_budget)); rc != 0) return rc;
+  if (!options->external()) {
+    auto checks = PreflightFor(*setup, *options, *default_budget);
+    if (int rc = ReportBeforeRun(checks); rc != 0) return rc;
+    // What confinement this kernel gives, said at every start (what is off is a note, said above).
+    for (const auto& c : checks)
+      if (c.check == "sandbox" && c.level == CheckLevel::kOk && !f.quiet)
+        fprintf(stderr, "%ssandbox: %s\n", TimeTag().c_str(), c.message.c_str());
+  }
 
   FILE* log = options->dry_run ? stdout : stderr;
   EventLog event_log(log, f.quiet && !options->dry_run);

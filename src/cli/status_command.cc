@@ -8,6 +8,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "config/config.h"
+#include "sandbox/settings.h"
 #include "sched/status_screen.h"
 #include "sched/wait_loop.h"
 #include "sched/status_snapshot.h"
@@ -59,13 +60,15 @@ int StatusCommand(const Args& args) {
   auto default_budget = setup->config.IntOr("fund.default_budget_cents", 0);
   if (!default_budget.ok()) return Fail(default_budget.error());
   const bool screen = watch && !flags.json && isatty(STDOUT_FILENO);
+  auto sandbox = LoadSandboxSettings(setup->config);
+  if (!sandbox.ok()) return Fail(sandbox.error());
 
   auto draw = [&]() -> Status {
     // A fresh read-only connection per frame: it sees the latest commits and
     // never creates or changes a file under the root.
     auto db = Db::OpenReadOnly(paths->db());
     if (!db.ok()) return db.status();
-    auto snap = StatusSnapshot(**db, *paths, *options, SystemClock(), *default_budget);
+    auto snap = StatusSnapshot(**db, *paths, *options, SystemClock(), *default_budget, &*sandbox);
     if (!snap.ok()) return snap.status();
     if (flags.json) {
       PrintJson(*snap);

@@ -4,6 +4,8 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "sandbox/memory_limit.h"
+#include "sandbox/settings.h"
 #include "sched/scheduler_lock.h"
 #include "sched/waiting.h"
 #include "store/db.h"
@@ -37,7 +39,12 @@ int WhyCommand(const Args& args) {
     out = {{"task_id", id}, {"title", task->title}, {"status", TaskStatusName(task->status)}, {"kind", "epic"},
            {"reason", "an epic: it is not scheduled; its work tasks are"}};
   } else {
-    auto waiting = ComputeWaiting(**db, WaitingInput{setup->options, *default_budget}, SystemClock());
+    WaitingInput in{setup->options, *default_budget};
+    auto sandbox = LoadSandboxSettings(setup->config);
+    if (!sandbox.ok()) return Fail(sandbox.error());
+    if (sandbox->min_free_bytes > 0)
+      in.memory_gate = [reserve = sandbox->min_free_bytes]() { return CheckFreeMemory(reserve); };
+    auto waiting = ComputeWaiting(**db, in, SystemClock());
     if (!waiting.ok()) return Fail(waiting.error());
     for (const auto& w : *waiting)
       if (w.task_id == id) out = WaitReasonToJson(w);

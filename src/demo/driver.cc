@@ -22,6 +22,7 @@
 #include "demo/summary.h"
 #include "tasks/task_transitions.h"
 #include "demo/view.h"
+#include "sandbox/protections.h"
 #include "sched/scheduler.h"
 #include "sched/wait_loop.h"
 #include "store/root.h"
@@ -318,7 +319,9 @@ int RunDemo(const DemoOptions& opts) {
   }
   fmt::print(out, "{} tasks in 3 domains (strings, numbers, docs); budgets", key_of->size());
   for (const auto& b : DemoBudgets()) fmt::print(out, " {} {}c", b.domain, b.cents);
-  fmt::print(out, "\nagent: {}\nverify: sh tests/run.sh\n\n", agent->description);
+  fmt::print(out, "\nagent: {}\nverify: sh tests/run.sh\n", agent->description);
+  // Dev and verify runs are confined, as any pipeline's are by default (docs/security.md).
+  fmt::print(out, "confined runs: {}\n\n", DescribeProtections(CachedProtections()));
   fflush(out);
 
   auto config = Config::Load(paths.config());

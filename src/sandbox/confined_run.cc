@@ -9,6 +9,7 @@
 #include <cstring>
 #include <cstdlib>
 
+#include "sandbox/git_identity.h"
 #include "util/files.h"
 #include "util/text.h"
 
@@ -31,27 +32,6 @@ std::map<std::string, std::string> Environ() {
     if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   return env;
-}
-
-// The person's git identity: the run's HOME is its own, so ~/.gitconfig is
-// not read inside; its user.name and user.email come along as variables.
-void AddGitIdentity(const std::string& workspace, std::map<std::string, std::string>* env) {
-  Command c;
-  c.argv = {"git", "-C", workspace, "config", "--get-regexp", "^user\\.(name|email)$"};
-  c.timeout_ms = 5000;
-  auto r = RealProcessRunner().Run(c);
-  if (!r.ok() || !r->ok()) return;
-  std::map<std::string, std::string> found;  // the last value wins, as in git (local after global)
-  for (const auto& line : Split(r->out, '\n')) {
-    size_t sp = line.find(' ');
-    if (sp == std::string::npos) continue;
-    std::string key = line.substr(0, sp), value = line.substr(sp + 1);
-    const char* who[2] = {key == "user.name" ? "GIT_AUTHOR_NAME" : "GIT_AUTHOR_EMAIL",
-                          key == "user.name" ? "GIT_COMMITTER_NAME" : "GIT_COMMITTER_EMAIL"};
-    for (const char* k : who) found[k] = value;
-  }
-  for (const auto& [k, v] : found)
-    if (!env->count(k)) (*env)[k] = v;
 }
 
 // The agent's program as posix_spawnp would find it. Checked before the
@@ -83,7 +63,6 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
   PL_RETURN_IF_ERROR(RequireProtections(settings, kernel));
   std::unique_ptr<ConfinedRun> r(new ConfinedRun());
   r->in_ = in;
-  AddGitIdentity(in.workspace, &r->in_.env);
   r->bwrap_ = kernel.bwrap;
   r->private_dir_ = RunPrivateDir(in.store_root, in.run_id);
   (void)RemoveAll(r->private_dir_);
@@ -107,15 +86,28 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
     PL_ASSIGN_OR_RETURN(r->git_, PrepareGitConfinement(in.workspace, r->private_dir_));
     p.git = r->git_;
   }
+  // The person's git identity (git_identity.h), kept per store while the
+  // repository's config files are unchanged.
+  std::string common_dir = r->git_ ? r->git_->common_dir : "";
+  for (const auto& [k, v] : GitIdentityEnv(in.workspace, common_dir,
+                                           common_dir.empty() ? "" : JoinPath(in.store_root, "sandbox/.git-identity")))
+    if (!r->in_.env.count(k)) r->in_.env[k] = v;
   r->policy_ = BuildPolicy(p);
   std::string inner = in.self_exe.substr(0, in.self_exe.find_last_of('/') + 1) + "pipeline-sandbox-exec";
   if (access(inner.c_str(), X_OK) == 0) r->policy_.inner_exe = inner;
 
   if (settings.On(kProtectionMemory) && settings.memory_limit_bytes > 0) {
     if (kernel.memory != MemoryControl::kNone) {
-      auto cg = MemoryCgroup::Create("pipeline-run-" + in.run_id, settings.memory_limit_bytes);
-      if (!cg.ok()) return cg.error();
-      r->cgroup_ = std::move(*cg);
+      if (in.early_cgroup && in.early_cgroup->started()) {
+        auto cg = in.early_cgroup->Take();
+        if (!cg.ok()) return cg.error();
+        r->cgroup_ = std::move(*cg);
+        r->inside_cgroup_ = true;
+      } else {
+        auto cg = MemoryCgroup::Create("pipeline-run-" + in.run_id, settings.memory_limit_bytes);
+        if (!cg.ok()) return cg.error();
+        r->cgroup_ = std::move(*cg);
+      }
     } else {
       r->policy_.rlimit_as = settings.memory_limit_bytes;  // the approximation: per process
     }
@@ -140,10 +132,11 @@ Result<SpawnedProcess> ConfinedRun::Spawn(SpawnOptions opts) {
   PL_RETURN_IF_ERROR(CheckProgram(agent_argv0, opts.env_set.count("PATH") ? opts.env_set.at("PATH") : "", in_.workspace));
   opts.cwd = in_.workspace;
   // A child starts in its parent's cgroup: we step in to start the sandbox, and out again.
-  if (cgroup_) PL_RETURN_IF_ERROR(cgroup_->EnterSelf());
+  if (cgroup_ && !inside_cgroup_) PL_RETURN_IF_ERROR(cgroup_->EnterSelf());
   auto child = pipeline::Spawn(opts);
   if (cgroup_) {
     Status left = cgroup_->LeaveSelf();
+    inside_cgroup_ = !left.ok();
     if (!left.ok() && child.ok()) {
       SignalGroup(child->pid, SIGKILL);
       return left.error();
@@ -157,7 +150,9 @@ Status ConfinedRun::Finish() {
   finished_ = true;
   Status st = Status::Ok();
   if (git_) st = CarryBackTaskBranch(*git_, in_.workspace);
-  if (cgroup_) cgroup_->Remove();
+  // Never remove (and kill what is in) a cgroup the monitor is still inside.
+  if (cgroup_ && inside_cgroup_) inside_cgroup_ = !cgroup_->LeaveSelf().ok();
+  if (cgroup_ && !inside_cgroup_) cgroup_->Remove();
   (void)RemoveAll(private_dir_);
   return st;
 }

@@ -28,6 +28,9 @@ struct ConfinedRunInputs {
   std::optional<std::vector<int>> connect_ports;
   std::map<std::string, std::string> env;  // the profile's env and the run's variables
   SandboxSettings settings;
+  // The run's cgroup, started early by the monitor (memory_limit.h); null:
+  // made here.
+  EarlyCgroup* early_cgroup = nullptr;
 };
 
 class ConfinedRun {
@@ -55,6 +58,7 @@ class ConfinedRun {
   SandboxPolicy policy_;
   RunChannelServer channel_;
   bool finished_ = false;
+  bool inside_cgroup_ = false;  // the monitor itself is in the run's cgroup (until the spawn)
 };
 
 // <store_root>/sandbox/<run_id>: the run's home, tmp, socket and ref copies.

@@ -83,7 +83,7 @@ Status CheckFreeMemory(int64_t reserve_bytes, const std::string& meminfo) {
   auto avail = ParseMemAvailable(meminfo);
   if (!avail) return Status::Ok();  // a kernel that does not say: do not block on it
   if (*avail >= reserve_bytes) return Status::Ok();
-  return Unavailable("not enough free memory: " + std::to_string(*avail >> 20) + " MiB available, " +
+  return Unavailable(std::to_string(*avail >> 20) + " MiB free, " +
                      std::to_string(reserve_bytes >> 20) + " MiB kept free (sandbox.min_free_mb)");
 }
 
@@ -161,6 +161,41 @@ void MemoryCgroup::Remove() {
     usleep(10000);
   }
   dir_.clear();
+}
+
+EarlyCgroup::~EarlyCgroup() {
+  Join();
+  if (result_ && result_->ok()) {
+    (void)(*result_)->LeaveSelf();
+    (*result_)->Remove();
+  }
+}
+
+void EarlyCgroup::Start(const std::string& name, int64_t limit_bytes) {
+  if (started()) return;
+  thread_ = std::thread([this, name, limit_bytes]() {
+    auto cg = MemoryCgroup::Create(name, limit_bytes);
+    if (cg.ok()) {
+      if (Status in = cg->EnterSelf(); !in.ok()) {
+        cg->Remove();
+        result_ = Result<MemoryCgroup>(in.error());
+        return;
+      }
+    }
+    result_ = std::move(cg);
+  });
+}
+
+void EarlyCgroup::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+Result<MemoryCgroup> EarlyCgroup::Take() {
+  Join();
+  if (!result_) return Unavailable("the run's cgroup was not started");
+  Result<MemoryCgroup> r = std::move(*result_);
+  result_.reset();
+  return r;
 }
 
 }  // namespace pipeline

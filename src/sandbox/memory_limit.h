@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "util/status.h"
 
@@ -12,7 +13,7 @@ namespace pipeline {
 
 // MemAvailable in bytes from the text of /proc/meminfo; nullopt if absent.
 std::optional<int64_t> ParseMemAvailable(const std::string& meminfo);
-// kUnavailable ("not enough free memory: N MiB available, M MiB kept free")
+// kUnavailable ("N MiB free, M MiB kept free (sandbox.min_free_mb)")
 // when starting a run now would eat into the reserve. For the scheduler:
 // call before each start; reserve_bytes is sandbox.min_free_mb.
 Status CheckFreeMemory(int64_t reserve_bytes);
@@ -43,6 +44,28 @@ class MemoryCgroup {
  private:
   MemoryControl kind_ = MemoryControl::kNone;
   std::string dir_, parent_;
+};
+
+// A run's cgroup made and entered on a thread of its own. Moving a process
+// into a cgroup waits for the kernel (an RCU grace period: 3-30 ms on a busy
+// machine), so the monitor starts it as soon as it knows the run is confined
+// and does its other work (the store, git HEAD) meanwhile.
+class EarlyCgroup {
+ public:
+  EarlyCgroup() = default;
+  EarlyCgroup(const EarlyCgroup&) = delete;
+  EarlyCgroup& operator=(const EarlyCgroup&) = delete;
+  // Leaves and removes a cgroup nobody took.
+  ~EarlyCgroup();
+  void Start(const std::string& name, int64_t limit_bytes);
+  bool started() const { return thread_.joinable() || result_.has_value(); }
+  // Waits for the thread; on success the calling process is inside the cgroup.
+  Result<MemoryCgroup> Take();
+
+ private:
+  void Join();
+  std::thread thread_;
+  std::optional<Result<MemoryCgroup>> result_;
 };
 
 }  // namespace pipeline

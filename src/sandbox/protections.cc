@@ -74,4 +74,25 @@ Status RequireProtections(const SandboxSettings& s, const KernelProtections& k) 
                      "\"] in config.toml to run without it");
 }
 
+std::vector<std::string> OffProtections(const SandboxSettings& s) {
+  std::vector<std::string> off;
+  for (const char* p : {kProtectionFilesystem, kProtectionProcesses, kProtectionNetwork, kProtectionMemory})
+    if (!s.On(p)) off.push_back(p);
+  return off;
+}
+
+std::string OffLine(const SandboxSettings& s) {
+  if (!s.enabled) return "sandbox off: runs are not confined (sandbox.enabled = false)";
+  auto off = OffProtections(s);
+  if (off.empty()) return "";
+  std::string names;
+  for (const auto& p : off) names += (names.empty() ? "" : ", ") + p;
+  return "sandbox off: " + names + " (sandbox.off)";
+}
+
+const KernelProtections& CachedProtections() {
+  static const KernelProtections probed = ProbeProtections();
+  return probed;
+}
+
 }  // namespace pipeline

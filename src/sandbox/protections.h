@@ -33,4 +33,17 @@ std::vector<std::string> MissingProtections(const SandboxSettings& s, const Kern
 // would let runs start without it.
 Status RequireProtections(const SandboxSettings& s, const KernelProtections& k);
 
+// What a person switched off, for `pipeline status` and the start of
+// `pipeline run`: "" when runs get every protection; "sandbox off: network,
+// memory (sandbox.off)"; "sandbox off: runs are not confined
+// (sandbox.enabled = false)".
+std::string OffLine(const SandboxSettings& s);
+// The protections switched off by name, in the order of kProtection*; every
+// one of them when the sandbox is disabled.
+std::vector<std::string> OffProtections(const SandboxSettings& s);
+
+// The probe, once per process: a scheduler asks it for every start, and the
+// kernel does not change under a running process.
+const KernelProtections& CachedProtections();
+
 }  // namespace pipeline

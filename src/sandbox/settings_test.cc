@@ -62,7 +62,7 @@ TEST(SandboxSettingsTest, FreeMemoryReserve) {
   EXPECT_TRUE(CheckFreeMemory(1LL << 30, meminfo).ok());
   Status st = CheckFreeMemory(4LL << 30, meminfo);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("2048 MiB available"), std::string::npos);
+  EXPECT_NE(st.message().find("2048 MiB free, 4096 MiB kept free"), std::string::npos);
   EXPECT_TRUE(CheckFreeMemory(0, meminfo).ok());
 }
 

@@ -9,6 +9,7 @@
 #include "config/config_schema.h"
 #include "git/git.h"
 #include "ledger/ledger.h"
+#include "sandbox/settings.h"
 #include "tasks/task_store.h"
 #include "util/files.h"
 
@@ -150,6 +151,35 @@ std::vector<CheckResult> CheckVerify(const SchedulerOptions& o, const RootPaths&
   return out;
 }
 
+std::vector<CheckResult> CheckSandbox(const Config& config, const SchedulerOptions& o, const KernelProtections& k) {
+  std::vector<CheckResult> out;
+  auto settings = LoadSandboxSettings(config);
+  if (!settings.ok()) {
+    out.push_back(Found("sandbox", CheckLevel::kProblem, settings.message()));
+    return out;
+  }
+  if (!settings->enabled) {
+    out.push_back(Found("sandbox", CheckLevel::kNote, OffLine(*settings)));
+    return out;
+  }
+  SandboxSettings asked = *settings;
+  // As the monitor does: port rules only for a profile that names ports.
+  std::string name = o.profile;
+  if (name.empty()) {
+    auto def = DefaultProfileName(config);
+    if (def.ok()) name = *def;
+  }
+  auto profile = LoadProfile(config, name);
+  if (profile.ok() && !profile->net_ports) asked.off.insert(kProtectionNetwork);
+  if (Status st = RequireProtections(asked, k); !st.ok()) {
+    out.push_back(Found("sandbox", CheckLevel::kProblem, st.message()));
+    return out;
+  }
+  out.push_back(Found("sandbox", CheckLevel::kOk, "confined runs: " + DescribeProtections(k)));
+  if (std::string off = OffLine(*settings); !off.empty()) out.push_back(Found("sandbox", CheckLevel::kNote, off));
+  return out;
+}
+
 std::vector<CheckResult> CheckBudgets(Db& db, const SchedulerOptions& o, int64_t default_budget_cents, Clock& clock) {
   std::vector<CheckResult> out;
   TaskStore tasks(db, clock);
@@ -189,6 +219,8 @@ std::vector<CheckResult> RunPreflight(const PreflightInput& in) {
   ProcessRunner& runner = in.runner ? *in.runner : RealProcessRunner();
   out.push_back(CheckWorkspace(*in.options, *in.paths, runner));
   out.push_back(CheckAgent(*in.config, *in.options, *in.paths, in.find));
+  for (auto& r : CheckSandbox(*in.config, *in.options, in.kernel ? *in.kernel : CachedProtections()))
+    out.push_back(std::move(r));
   for (auto& r : CheckVerify(*in.options, *in.paths, in.find)) out.push_back(std::move(r));
   if (in.db)
     for (auto& r : CheckBudgets(*in.db, *in.options, in.default_budget_cents, SystemClock())) out.push_back(std::move(r));

@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "proc/process.h"
+#include "sandbox/protections.h"
 #include "sched/scheduler_options.h"
 #include "store/db.h"
 #include "store/root.h"
@@ -50,6 +51,11 @@ CheckResult CheckAgent(const Config& config, const SchedulerOptions& o, const Ro
 // not needed: after_run = "review") and its program is found; one result per
 // command (the default and each domain's).
 std::vector<CheckResult> CheckVerify(const SchedulerOptions& o, const RootPaths& paths, const ProgramFinder& find);
+// Confinement (docs/security.md): an ok line saying what this kernel gives;
+// a problem when a protection the config asks for is missing (install it, or
+// name it in sandbox.off); a note naming what the config switched off.
+// Network port rules are asked for only when the dev profile names ports.
+std::vector<CheckResult> CheckSandbox(const Config& config, const SchedulerOptions& o, const KernelProtections& k);
 // A warning for each domain with ready tasks and less budget than one run holds.
 std::vector<CheckResult> CheckBudgets(Db& db, const SchedulerOptions& o, int64_t default_budget_cents, Clock& clock);
 
@@ -61,6 +67,7 @@ struct PreflightInput {
   int64_t default_budget_cents = 0;
   ProgramFinder find = FindProgram;
   ProcessRunner* runner = nullptr;  // null: the real one
+  const KernelProtections* kernel = nullptr;  // null: this machine's (CachedProtections)
 };
 
 // Every check, in the order a person fixes them.

@@ -110,6 +110,59 @@ TEST(PreflightWorkspace, GitRepositoryWithTheBaseBranch) {
   EXPECT_NE(r.message.find("the base branch release does not exist"), std::string::npos) << r.message;
 }
 
+KernelProtections FullKernel() {
+  KernelProtections k;
+  k.landlock_abi = 7;
+  k.bwrap = "/usr/bin/bwrap";
+  k.user_namespaces = true;
+  k.memory = MemoryControl::kCgroupV2;
+  return k;
+}
+
+TEST(PreflightSandbox, SaysWhatTheKernelGivesAndRefusesWhatIsMissing) {
+  Config claude = Parse("[agent]\nprofile = \"claude-code\"\n");
+  auto full = CheckSandbox(claude, Options(claude), FullKernel());
+  ASSERT_EQ(full.size(), 1u);
+  EXPECT_EQ(full[0].level, CheckLevel::kOk);
+  EXPECT_EQ(full[0].message, "confined runs: filesystem: Landlock ABI 7; processes: PID namespace; network: TCP port "
+                             "rules; memory: cgroup v2");
+
+  // Landlock ABI 3 has no TCP rules: claude-code names port 443, so it is a problem...
+  KernelProtections old = FullKernel();
+  old.landlock_abi = 3;
+  auto missing = CheckSandbox(claude, Options(claude), old);
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_EQ(missing[0].level, CheckLevel::kProblem);
+  EXPECT_NE(missing[0].message.find("sandbox.off = [\"network\"]"), std::string::npos) << missing[0].message;
+  // ...and a profile without ports needs none.
+  Config command = Parse("[agent]\nprofile = \"mine\"\n[profiles.mine]\ncommand = [\"my-agent\"]\n");
+  EXPECT_EQ(CheckSandbox(command, Options(command), old)[0].level, CheckLevel::kOk);
+
+  // Switched off by name: it starts, and the switch is said.
+  Config off = Parse("[agent]\nprofile = \"claude-code\"\n[sandbox]\noff = [\"network\"]\n");
+  auto allowed = CheckSandbox(off, Options(off), old);
+  ASSERT_EQ(allowed.size(), 2u);
+  EXPECT_EQ(allowed[0].level, CheckLevel::kOk);
+  EXPECT_EQ(allowed[1].level, CheckLevel::kNote);
+  EXPECT_EQ(allowed[1].message, "sandbox off: network (sandbox.off)");
+
+  // No bubblewrap: filesystem and processes are missing.
+  KernelProtections bare = FullKernel();
+  bare.bwrap.clear();
+  auto none = CheckSandbox(claude, Options(claude), bare);
+  EXPECT_EQ(none[0].level, CheckLevel::kProblem);
+  EXPECT_NE(none[0].message.find("\"filesystem\", \"processes\""), std::string::npos) << none[0].message;
+
+  Config disabled = Parse("[agent]\nprofile = \"claude-code\"\n[sandbox]\nenabled = false\n");
+  auto not_confined = CheckSandbox(disabled, Options(disabled), bare);
+  ASSERT_EQ(not_confined.size(), 1u);
+  EXPECT_EQ(not_confined[0].level, CheckLevel::kNote);
+  EXPECT_NE(not_confined[0].message.find("not confined"), std::string::npos);
+
+  Config typo = Parse("[sandbox]\noff = [\"net\"]\n");
+  EXPECT_EQ(CheckSandbox(typo, Options(typo), FullKernel())[0].level, CheckLevel::kProblem);
+}
+
 TEST(FindProgram, PathAndRelativeToTheWorktree) {
   EXPECT_TRUE(FindProgram("sh", "/").has_value());
   EXPECT_FALSE(FindProgram("no-such-program-anywhere", "/").has_value());

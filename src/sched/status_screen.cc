@@ -110,6 +110,8 @@ std::vector<std::string> RenderStatusScreen(const json& j, int width, int height
   if (budgets == "budgets:") budgets += " none granted";
   else budgets.pop_back();
   header.push_back(budgets);
+  // A protection a person switched off stays in sight (one line, only then).
+  if (std::string off = j.contains("sandbox") ? Str(j["sandbox"], "line") : ""; !off.empty()) header.push_back(off);
 
   // Sections, most important first.
   std::vector<Section> sections(4);

@@ -6,6 +6,7 @@
 //   line 1  scheduler running (pid) or not, time, root
 //   line 2  task counts (with ready, as `pipeline task ready` counts)
 //   line 3  budgets per domain
+//   line 4  only when a sandbox protection is off: which one
 //   then sections, each trimmed to what fits (with "… N more"):
 //     Running      the active runs
 //     Attention    questions (needs-help), review, waiting integrations, failures

@@ -91,6 +91,21 @@ TEST(StatusScreen, At160x50EverySectionShowsAndLongLinesAreCut) {
   EXPECT_NE(lines[static_cast<size_t>(cut)].find("…"), std::string::npos);
 }
 
+TEST(StatusScreen, AProtectionSwitchedOffIsOneHeaderLineAndTheScreenStillFits) {
+  json j = BusySnapshot();
+  j["sandbox"] = {{"enabled", true}, {"off", json::array()}, {"line", ""}};
+  auto all_on = RenderStatusScreen(j, 80, 24);
+  EXPECT_EQ(IndexOf(all_on, "sandbox"), -1) << "nothing said while every protection is on";
+  j["sandbox"] = {{"enabled", true}, {"off", json::array({"network"})}, {"line", "sandbox off: network (sandbox.off)"}};
+  auto lines = RenderStatusScreen(j, 80, 24);
+  ExpectFits(lines, 80, 24);
+  EXPECT_EQ(lines.size(), 24u);
+  ASSERT_GE(lines.size(), 4u);
+  EXPECT_EQ(lines[3], "sandbox off: network (sandbox.off)");
+  EXPECT_GE(IndexOf(lines, "Running (3)"), 0);
+  EXPECT_GE(IndexOf(lines, "Which database should I use?"), 0);
+}
+
 TEST(StatusScreen, TinyScreensAndAStoppedScheduler) {
   json j = BusySnapshot();
   j["scheduler"] = {{"running", false}};

@@ -6,6 +6,8 @@
 
 #include "agent/run_store.h"
 #include "ledger/ledger.h"
+#include "sandbox/memory_limit.h"
+#include "sandbox/protections.h"
 #include "sched/scheduler_lock.h"
 #include "sched/waiting.h"
 #include "tasks/task_queries.h"
@@ -31,7 +33,7 @@ Status EachRow(Stmt& s, F f) {
 }  // namespace
 
 Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptions& o, Clock& clock,
-                            int64_t default_budget_cents) {
+                            int64_t default_budget_cents, const SandboxSettings* sandbox) {
   json j;
   Micros now = clock.Now();
   j["root"] = paths.root;
@@ -113,6 +115,8 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
     PL_ASSIGN_OR_RETURN(auto ready, store.Ready());
     j["ready"] = ready.size();
     WaitingInput in{o, default_budget_cents};
+    if (sandbox && sandbox->min_free_bytes > 0)
+      in.memory_gate = [reserve = sandbox->min_free_bytes]() { return CheckFreeMemory(reserve); };
     PL_ASSIGN_OR_RETURN(auto waiting, ComputeWaiting(db, in, clock));
     json wj = json::array(), backoff = json::array(), help = json::array(), skipped = json::array();
     for (const auto& w : waiting) {
@@ -135,6 +139,8 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
         case WaitKind::kNoBudget:
         case WaitKind::kDomainBusy:
         case WaitKind::kMaxActive:
+        case WaitKind::kPaused:
+        case WaitKind::kMemory:
           skipped.push_back({{"task_id", w.task_id}, {"kind", WaitKindName(w.kind)}, {"reason", w.reason}});
           break;
         default: break;
@@ -144,6 +150,7 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
     j["backoff"] = backoff;
     j["needs_help"] = help;
     j["skipped"] = skipped;
+    if (sandbox) j["sandbox"] = {{"enabled", sandbox->enabled}, {"off", OffProtections(*sandbox)}, {"line", OffLine(*sandbox)}};
     return Status::Ok();
   });
   if (!st.ok()) return st.error();
@@ -159,6 +166,7 @@ std::string SchedulerLine(const json& j) {
 std::string FormatStatus(const json& j) {
   std::string s = fmt::format("Pipeline scheduler status (root={})\n", j["root"].get<std::string>());
   s += SchedulerLine(j) + "\n";
+  if (std::string off = j.contains("sandbox") ? j["sandbox"].value("line", "") : ""; !off.empty()) s += off + "\n";
   s += "Tasks:";
   for (const auto& [k, v] : j["counts"].items()) s += fmt::format(" {}={}", k, v.get<int64_t>());
   s += fmt::format(" (ready={})\n", j["ready"].get<int64_t>());

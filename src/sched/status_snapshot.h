@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sandbox/settings.h"
 #include "sched/scheduler_options.h"
 #include "store/db.h"
 #include "store/root.h"
@@ -20,8 +21,13 @@ namespace pipeline {
 // backoff, needs_help (with the question or reason), skipped. options
 // supplies reserve_cents and the limits used to explain waiting tasks;
 // default_budget_cents is fund.default_budget_cents.
+//
+// With sandbox (the config's [sandbox]): `sandbox` = {enabled, off: [names],
+// line: "sandbox off: network (sandbox.off)" or ""}, and a task that would
+// start but for sandbox.min_free_mb waits on "memory" (/proc/meminfo is read).
 Result<nlohmann::json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptions& options,
-                                      Clock& clock, int64_t default_budget_cents = 0);
+                                      Clock& clock, int64_t default_budget_cents = 0,
+                                      const SandboxSettings* sandbox = nullptr);
 
 // The human-readable form of a snapshot (several lines, ends with '\n'),
 // for a pipe or a log: every section in full.

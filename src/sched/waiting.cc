@@ -8,6 +8,7 @@
 
 #include "agent/run_store.h"
 #include "ledger/ledger.h"
+#include "tasks/domain_pause.h"
 #include "tasks/task_store.h"
 #include "util/text.h"
 
@@ -25,6 +26,8 @@ const char* WaitKindName(WaitKind k) {
     case WaitKind::kNoBudget: return "no-budget";
     case WaitKind::kDomainBusy: return "domain-busy";
     case WaitKind::kMaxActive: return "max-active";
+    case WaitKind::kPaused: return "paused";
+    case WaitKind::kMemory: return "memory";
     case WaitKind::kIntegrationQueued: return "integration-queued";
     case WaitKind::kIntegrationWaiting: return "integration-waiting";
     case WaitKind::kReview: return "review";
@@ -123,6 +126,14 @@ Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, C
     PL_ASSIGN_OR_RETURN(auto reports, ledger.Report());
     std::map<std::string, DomainReport> budget;
     for (const auto& d : reports) budget[d.domain] = d;
+    PL_ASSIGN_OR_RETURN(auto paused, PausedDomains(db));
+    // The memory gate, asked at most once (it reads /proc/meminfo): every
+    // task that would start waits on the same free memory.
+    std::optional<Status> memory;
+    auto memory_refusal = [&]() -> const Status& {
+      if (!memory) memory = in.memory_gate ? in.memory_gate() : Status::Ok();
+      return *memory;
+    };
 
     auto base = [&](const Task& t) {
       WaitReason w;
@@ -223,6 +234,22 @@ Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, C
       }
       const std::string domain = DomainFor(o, *t.ns);
       w.detail["domain"] = domain;
+      if (paused.count(domain)) {
+        // The scheduler leaves a paused domain out of its candidates altogether.
+        w.kind = WaitKind::kPaused;
+        PL_ASSIGN_OR_RETURN(Stmt p, db.Prepare("SELECT paused_at, paused_by FROM domain_pauses WHERE domain = ?"));
+        p.BindAll(domain);
+        PL_ASSIGN_OR_RETURN(bool row, p.Step());
+        w.reason = "paused: domain " + domain + " is paused";
+        if (row) {
+          w.reason += " (by " + p.Text(1) + " at " + FormatIso8601(p.Int(0)) + ")";
+          w.detail["paused_at"] = FormatIso8601(p.Int(0));
+          w.detail["paused_by"] = p.Text(1);
+        }
+        w.reason += "; nothing new starts there until it is resumed";
+        out.push_back(std::move(w));
+        continue;
+      }
       if (t.not_before > now) {
         w.kind = WaitKind::kBackoff;
         PL_ASSIGN_OR_RETURN(auto last, NewestEvent(db, t.id, "'failure', 'error'"));
@@ -260,6 +287,11 @@ Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, C
       } else if (slots <= 0) {
         w.kind = WaitKind::kMaxActive;
         w.reason = fmt::format("max-active: all {} dev slots are in use", o.max_active);
+      } else if (const Status& mem = memory_refusal(); !mem.ok()) {
+        // As the scheduler: the start waits for memory, and so does every start after it.
+        w.kind = WaitKind::kMemory;
+        w.reason = "memory: " + OneLine(mem.message());
+        w.detail["why"] = mem.message();
       } else {
         w.kind = WaitKind::kReady;
         w.reason = "ready: starts on the next step";

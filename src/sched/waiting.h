@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ enum class WaitKind {
   kNoBudget,            // its domain cannot hold a run's reserve
   kDomainBusy,          // its domain has max_active dev runs (or one is planned ahead of it)
   kMaxActive,           // every dev slot is taken
+  kPaused,              // a person paused its domain
+  kMemory,              // it would start, but the machine has less free memory than sandbox.min_free_mb
   kIntegrationQueued,   // verified, behind the merge queue
   kIntegrationWaiting,  // verified; the last integration answered `waiting`
   kReview,              // a person approves or rejects
@@ -47,6 +50,10 @@ struct WaitReason {
 struct WaitingInput {
   SchedulerOptions options;
   int64_t default_budget_cents = 0;  // fund.default_budget_cents: a domain without a row starts with it
+  // The scheduler's memory gate (SchedulerEnv::memory_gate): asked once, when
+  // a task would start; its error ("812 MiB free, 1024 MiB kept free ...")
+  // is the reason. Null: memory never refuses.
+  std::function<Status()> memory_gate;
 };
 
 // One reason per work task that is not done, in this order: needs a person,

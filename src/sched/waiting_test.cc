@@ -6,7 +6,9 @@
 #include "agent/run_store.h"
 #include "ledger/ledger.h"
 #include "sched/sched_sql.h"
+#include "sandbox/memory_limit.h"
 #include "store/schema.h"
+#include "tasks/domain_pause.h"
 #include "tasks/task_store.h"
 
 namespace pipeline {
@@ -112,6 +114,47 @@ TEST_F(WaitingTest, MaxActiveWhenEverySlotIsTaken) {
   std::string b = Task("b", std::string("B"));
   EXPECT_EQ(For(a).kind, WaitKind::kReady);
   EXPECT_EQ(For(b).kind, WaitKind::kMaxActive);
+}
+
+TEST_F(WaitingTest, APausedDomainSaysWhoPausedItAndTheOthersStart) {
+  Grant("A", 1000);
+  Grant("B", 1000);
+  std::string a = Task("a", std::string("A"));
+  std::string b = Task("b", std::string("B"));
+  ASSERT_TRUE(PauseDomain(*db_, clock_, "A", "human").ok());
+  WaitReason w = For(a);
+  EXPECT_EQ(w.kind, WaitKind::kPaused);
+  EXPECT_EQ(w.reason, "paused: domain A is paused (by human at " + FormatIso8601(clock_.Now()) +
+                          "); nothing new starts there until it is resumed");
+  EXPECT_EQ(w.detail["paused_by"], "human");
+  EXPECT_EQ(WaitReasonToJson(w)["kind"], "paused");
+  EXPECT_EQ(For(b).kind, WaitKind::kReady) << "a paused domain takes no slot";
+  ASSERT_TRUE(ResumeDomain(*db_, "A").ok());
+  EXPECT_EQ(For(a).kind, WaitKind::kReady);
+}
+
+TEST_F(WaitingTest, LowMemoryHoldsEveryStartWithTheFigures) {
+  Grant("A", 1000);
+  Grant("B", 5);
+  std::string a = Task("a", std::string("A"));
+  std::string poor = Task("poor", std::string("B"));
+  std::string dep = Task("later", std::string("A"), {a});
+  int asked = 0;
+  std::string meminfo = "MemTotal: 4000000 kB\nMemAvailable: 831488 kB\n";  // 812 MiB
+  in_.memory_gate = [&]() {
+    ++asked;
+    return CheckFreeMemory(1024LL << 20, meminfo);
+  };
+  WaitReason w = For(a);
+  EXPECT_EQ(w.kind, WaitKind::kMemory);
+  EXPECT_EQ(w.reason, "memory: 812 MiB free, 1024 MiB kept free (sandbox.min_free_mb)");
+  EXPECT_EQ(WaitReasonToJson(w)["kind"], "memory");
+  EXPECT_EQ(asked, 1);
+  // Other reasons stay what they are: only a task that would start waits on memory.
+  EXPECT_EQ(For(poor).kind, WaitKind::kNoBudget);
+  EXPECT_EQ(For(dep).kind, WaitKind::kDependency);
+  meminfo = "MemAvailable: 2097152 kB\n";
+  EXPECT_EQ(For(a).kind, WaitKind::kReady);
 }
 
 TEST_F(WaitingTest, BackoffGivesTheTimeTheAttemptAndTheLastError) {
