@@ -22,7 +22,9 @@ int StatusCommand(const Args& args);
 int WhyCommand(const Args& args);
 int DemoCommand(const Args& args);
 int ModelStubCommand(const Args& args);
-int IntegrateTaskCommand(const Args& args);  // and ReviewCommand: integrate_command.cc
+int IntegrateTaskCommand(const Args& args);
+int IntegrateBatchCommand(const Args& args);  // and IntegrateCommand: integrate_batch_command.cc
+int IntegrateCommand(const Args& args);  // and ReviewCommand: integrate_command.cc
 int ReviewCommand(const Args& args);
 int ArchiveCommand(const Args& args);  // and GcCommand: gc_command.cc
 int GcCommand(const Args& args);

@@ -92,6 +92,10 @@ const std::vector<ConfigSectionSpec>& ConfigSchema() {
       {"integrate", false, "", "",
        {
            {"mode", T::kString, "\"squash\"", "one verified commit per task, or \"merge\": that commit merged"},
+           {"batch_max", T::kInt, "8", "verified changes merged and checked together (1: one at a time)"},
+           {"parallel", T::kInt, "2", "checks at once while a red batch is bisected"},
+           {"branch_check", T::kString, "\"always\"", "or \"never\": only the merge result is checked"},
+           {"base_recheck_s", T::kInt, "300", "a base that fails its check is checked again this often"},
        }},
       {"profiles.*", false, "my-agent", "Any program as an agent: see docs/cli-agent.md.",
        {

@@ -90,6 +90,8 @@ Result<BatchOutcome> RunBatch(Git& git, const BatchRequest& req, const PrefixChe
       }
     }
     BatchVerdict v = plan.Verdict();
+    auto base_known = plan.results().find(0);
+    if (base_known != plan.results().end() && base_known->second) out.green_base = out.old_base;
     if (v.base_red) {
       out.base_red = true;
       out.base_output = results[0].output_tail;
@@ -100,15 +102,17 @@ Result<BatchOutcome> RunBatch(Git& git, const BatchRequest& req, const PrefixChe
                                 results[*v.culprit].output_tail};
       }
       if (v.land > 0) {
-        if (hooks.before_advance) hooks.before_advance();
+        if (hooks.before_advance) PL_RETURN_IF_ERROR(hooks.before_advance(out.old_base, batch.Prefix(v.land)));
         Status moved = git.CompareAndSwapRef(ref, batch.Prefix(v.land), out.old_base);
         if (!moved.ok()) {
           if (moved.kind() != ErrorKind::kConflict) return moved.error();
           out.lost_race = true;  // every change goes back to the queue, the culprit included
+          out.green_base.clear();
           for (auto& [id, o] : by_task)
             if (o.kind == BatchChangeOutcome::Kind::kCheckFailed) o = {id, BatchChangeOutcome::Kind::kRequeued, "", ""};
         } else {
           out.new_base = batch.Prefix(v.land);
+          out.green_base = out.new_base;
           for (int i = 1; i <= v.land; ++i)
             by_task[merged[i - 1].task_id] = {merged[i - 1].task_id, BatchChangeOutcome::Kind::kLanded,
                                               batch.Prefix(i), ""};

@@ -57,10 +57,17 @@ struct BatchOutcome {
   bool base_red = false;     // the base itself fails: nothing lands until it is green again
   std::string base_output;   // the base's check output when red
   bool lost_race = false;    // the base moved meanwhile: nothing landed, everything requeued
+  // The base tip as it stands after the batch, if it is known to pass the
+  // check (the landed prefix passed, or the base itself was seen green);
+  // empty when unknown or red.
+  std::string green_base;
 };
 
 struct BatchHooks {
-  std::function<void()> before_advance;  // after the checks, before the ref moves (crash tests)
+  // After the checks, before the ref moves from old_base to new_base: the
+  // worker writes its journal here (and crash tests kill). An error stops
+  // the batch with that error and nothing lands.
+  std::function<Status(const std::string& old_base, const std::string& new_base)> before_advance;
 };
 
 Result<BatchOutcome> RunBatch(Git& git, const BatchRequest& req, const PrefixCheck& check,

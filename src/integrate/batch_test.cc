@@ -130,10 +130,11 @@ TEST_F(BatchTest, RedBaseLandsNothingAndBlamesNobody) {
 TEST_F(BatchTest, BaseMovedDuringTheChecksLandsNothing) {
   QueuedChange a = Change("t-a", "a.txt");
   BatchHooks hooks;
-  hooks.before_advance = [&] {
+  hooks.before_advance = [&](const std::string&, const std::string&) {
     WriteTextFile(dir_ / "other.txt", "pushed\n");
     Sh({"add", "other.txt"});
     Sh({"commit", "-q", "-m", "pushed meanwhile"});
+    return Status::Ok();
   };
   auto out = RunBatch(*git_, Request({a}), FakeCheck(), hooks);
   ASSERT_TRUE(out.ok()) << out.message();

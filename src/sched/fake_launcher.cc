@@ -116,6 +116,42 @@ Status FakeLauncher::FinishIntegrate(const std::string& run_id, const std::strin
   return Finish(run_id, o);
 }
 
+Status FakeLauncher::FinishIntegrateBatch(const std::string& run_id,
+                                          const std::map<std::string, std::string>& outcomes, int checks_run,
+                                          bool base_red, const std::string& green_base) {
+  PL_ASSIGN_OR_RETURN(RunRecord run, GetRun(*db_, run_id));
+  std::string text;
+  int landed = 0;
+  // In the run's order (its argv), as the worker prints them.
+  for (const std::string& arg : run.argv) {
+    auto it = outcomes.find(arg);
+    if (it == outcomes.end()) continue;
+    nlohmann::json line = {{"task", arg}, {"outcome", it->second}};
+    if (it->second == "integrated") {
+      line["commit"] = "m" + std::to_string(next_head_++);
+      if (repo_) repo_->Merge(arg);
+      ++landed;
+    } else if (it->second == "conflict") {
+      line["files"] = {"src/a.cc"};
+    } else if (it->second == "check-failed") {
+      line["output_tail"] = "FAIL: test_of_" + arg;
+    }
+    text += line.dump() + "\n";
+  }
+  nlohmann::json summary = {{"outcome", "batch"},  {"changes", outcomes.size()}, {"landed", landed},
+                            {"checks_run", checks_run}, {"old_base", "b0"}, {"new_base", "b1"},
+                            {"green_base", base_red ? "" : green_base}, {"base_red", base_red}};
+  if (base_red) summary["base_output"] = "FAIL: the base itself";
+  text += summary.dump() + "\n";
+  PL_RETURN_IF_ERROR(MakeDirs(run.stdout_path.substr(0, run.stdout_path.rfind('/'))));
+  PL_RETURN_IF_ERROR(WriteFileAtomic(run.stdout_path, text, FileSync::kNoFsync));
+  RunOutcome o;
+  o.status = RunStatus::kDone;
+  o.exit_code = 0;
+  o.ended_at = clock_.Now();
+  return Finish(run_id, o);
+}
+
 void FakeLauncher::Crash(const std::string& run_id) {
   auto it = held_.find(run_id);
   if (it != held_.end()) it->second.dead = true;

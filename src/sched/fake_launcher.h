@@ -50,6 +50,12 @@ class FakeLauncher final : public Launcher {
   // "check-failed", "waiting"); empty: it died without an answer (failed).
   // "integrated" merges the branch in the repo.
   Status FinishIntegrate(const std::string& run_id, const std::string& outcome);
+  // An integrate-batch run answering for each of its tasks (outcomes by
+  // task id: "integrated", "conflict", "check-failed", "requeued"; a task
+  // left out gets no line), then the summary line with checks_run, base_red
+  // and green_base. "integrated" merges the branch in the repo.
+  Status FinishIntegrateBatch(const std::string& run_id, const std::map<std::string, std::string>& outcomes,
+                              int checks_run, bool base_red = false, const std::string& green_base = "g");
   // The worker dies without writing its final row; the next Reconcile
   // records "monitor died".
   void Crash(const std::string& run_id);

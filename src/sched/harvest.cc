@@ -162,6 +162,12 @@ Status Scheduler::HarvestDev(const RunRecord& run, StepResult*) {
     }
     switch (d.next) {
       case NextStep::kVerify: {
+        if (!options_.branch_check && !options_.review_required) {
+          // The merge queue checks every change on the merge result before
+          // the base moves: the branch's own check would only repeat it.
+          PL_RETURN_IF_ERROR(Promote(task_id, "merge-check-only"));
+          break;
+        }
         PL_ASSIGN_OR_RETURN(verify_id, RecordVerifyRun(task_id, domain, task->patchset));
         if (!verify_id) PL_RETURN_IF_ERROR(Promote(task_id, "skipped"));
         break;
@@ -211,7 +217,10 @@ Status Scheduler::Promote(const std::string& task_id, const std::string& how) {
   PL_ASSIGN_OR_RETURN(bool moved, MoveTask(db_, task_id, TaskStatus::kInProgress, to, now));
   if (!moved) return Status::Ok();
   std::string text = how == "skipped" ? std::string("Pipeline: verification skipped (no verify command configured), promoting to ") + TaskStatusName(to)
-                                      : std::string("Pipeline: build verification passed, promoting to ") + TaskStatusName(to);
+                     : how == "merge-check-only"
+                         ? std::string("Pipeline: the branch is not checked on its own (integrate.branch_check = never; the merge queue checks the merge result), promoting to ") +
+                               TaskStatusName(to)
+                         : std::string("Pipeline: build verification passed, promoting to ") + TaskStatusName(to);
   return Comment(task_id, text);
 }
 

@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "ledger/ledger.h"
 #include "proc/process.h"
 #include "sched/launcher.h"
@@ -125,7 +127,14 @@ class Scheduler {
   // promoted at once).
   Result<std::optional<std::string>> RecordVerifyRun(const std::string& task_id, const std::string& domain,
                                                      int64_t patchset);
-  Result<std::string> RecordIntegrateRun(const std::string& task_id, int64_t patchset);
+  // One integrate run for tasks (queue order): `integrate-task` for a batch
+  // of one when integrate.batch_max is 1, else `integrate-batch`.
+  Result<std::string> RecordIntegrateRun(const std::vector<std::string>& tasks, int64_t patchset,
+                                         bool recheck_base);
+  // Applies one change's answer from an integrate run (inside the caller's
+  // transaction); *done when the task is now done.
+  Status ApplyIntegrateAnswer(const RunRecord& run, const std::string& task_id, const nlohmann::json& answer,
+                              bool dirty, std::string* summary, bool* done);
   Status Promote(const std::string& task_id, const std::string& how);
   // A rejected patchset (verify or integration): back to open as a new
   // patchset with feedback, or needs-help past max_patchsets.
@@ -178,6 +187,9 @@ class Scheduler {
   // (integrate_queue.cc).
   std::string integrate_waiting_fp_, integrate_waiting_checkout_;
   std::vector<std::string> integrate_waiting_files_;
+  // The base commit the last batch saw passing its check (empty: unknown);
+  // passed to the next batch so a red batch need not re-check the base.
+  std::string integrate_green_base_;
   std::map<std::string, std::string> domain_of_ns_;  // DomainFor, cached
   int64_t data_version_ = -1;
 };

@@ -59,6 +59,21 @@ Result<SchedulerOptions> OptionsFromConfig(const Config& c) {
   else if (ws != "worktree")
     return InvalidArgument(c.origin() + ": key scheduler.workspace must be \"worktree\" or \"shared\"");
   PL_ASSIGN_OR_RETURN(o.review_required, c.BoolOr("review.required", o.review_required));
+  PL_ASSIGN_OR_RETURN(int64_t batch_max, c.IntOr("integrate.batch_max", o.batch_max));
+  if (batch_max < 1 || batch_max > 64)
+    return InvalidArgument(c.origin() + ": key integrate.batch_max must be between 1 and 64");
+  o.batch_max = static_cast<int>(batch_max);
+  PL_ASSIGN_OR_RETURN(int64_t parallel, c.IntOr("integrate.parallel", o.integrate_parallel));
+  if (parallel < 1 || parallel > 16)
+    return InvalidArgument(c.origin() + ": key integrate.parallel must be between 1 and 16");
+  o.integrate_parallel = static_cast<int>(parallel);
+  PL_ASSIGN_OR_RETURN(std::string branch_check, c.StringOr("integrate.branch_check", "always"));
+  if (branch_check == "always") o.branch_check = true;
+  else if (branch_check == "never") o.branch_check = false;
+  else return InvalidArgument(c.origin() + ": key integrate.branch_check must be \"always\" or \"never\"");
+  PL_ASSIGN_OR_RETURN(o.base_recheck_s, c.IntOr("integrate.base_recheck_s", o.base_recheck_s));
+  if (o.base_recheck_s < 1) return InvalidArgument(c.origin() + ": key integrate.base_recheck_s must be at least 1");
+  PL_ASSIGN_OR_RETURN(o.integrate_mode, c.StringOr("integrate.mode", ""));
   return o;
 }
 

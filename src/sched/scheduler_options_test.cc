@@ -87,6 +87,29 @@ TEST(OptionsFromConfig, WrongTypesAreErrors) {
   }
 }
 
+TEST(OptionsFromConfig, TheMergeQueueKeysAreReadAndChecked) {
+  SchedulerOptions d = FromToml("");
+  EXPECT_EQ(d.batch_max, 8);
+  EXPECT_EQ(d.integrate_parallel, 2);
+  EXPECT_TRUE(d.branch_check);
+  EXPECT_EQ(d.base_recheck_s, 300);
+  SchedulerOptions o =
+      FromToml("[integrate]\nbatch_max = 1\nparallel = 4\nbranch_check = \"never\"\nbase_recheck_s = 60\n");
+  EXPECT_EQ(o.batch_max, 1);
+  EXPECT_EQ(o.integrate_parallel, 4);
+  EXPECT_FALSE(o.branch_check);
+  EXPECT_EQ(o.base_recheck_s, 60);
+  for (const char* bad : {"[integrate]\nbatch_max = 0\n", "[integrate]\nbatch_max = 65\n", "[integrate]\nparallel = 0\n",
+                          "[integrate]\nbranch_check = \"sometimes\"\n", "[integrate]\nbase_recheck_s = 0\n"}) {
+    auto c = Config::Parse(bad, "config.toml");
+    ASSERT_TRUE(c.ok()) << bad;
+    auto r = OptionsFromConfig(*c);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.message().find("integrate."), std::string::npos) << r.message();
+    EXPECT_EQ(r.message().find('\n'), std::string::npos) << r.message();
+  }
+}
+
 TEST(ValidateOptions, RejectsPartialExternalAndBadLimits) {
   SchedulerOptions o;
   o.task_cmd = "task";

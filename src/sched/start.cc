@@ -254,16 +254,34 @@ Result<std::optional<std::string>> Scheduler::RecordVerifyRun(const std::string&
   return std::optional<std::string>(spec.run_id);
 }
 
-Result<std::string> Scheduler::RecordIntegrateRun(const std::string& task_id, int64_t patchset) {
+Result<std::string> Scheduler::RecordIntegrateRun(const std::vector<std::string>& tasks, int64_t patchset,
+                                                  bool recheck_base) {
+  const std::string& task_id = tasks.front();
   RunSpec spec;
   spec.run_id = NewRunId("integrate", task_id);
   spec.task_id = task_id;
   spec.phase = "integrate";
   spec.patchset = patchset;
   spec.workspace = paths_.repo();
-  spec.argv = {env_.self_exe, "integrate-task", task_id, "--base", base_, "--root", paths_.root};
+  if (options_.batch_max <= 1) {
+    // The serial queue, exactly as before batches: one task per run.
+    spec.argv = {env_.self_exe, "integrate-task", task_id, "--base", base_, "--root", paths_.root};
+  } else {
+    spec.argv = {env_.self_exe, "integrate-batch"};
+    spec.argv.insert(spec.argv.end(), tasks.begin(), tasks.end());
+    spec.argv.insert(spec.argv.end(), {"--base", base_, "--root", paths_.root, "--parallel",
+                                       std::to_string(options_.integrate_parallel)});
+    if (!integrate_green_base_.empty()) spec.argv.insert(spec.argv.end(), {"--green-base", integrate_green_base_});
+    if (recheck_base) spec.argv.push_back("--recheck-base");
+  }
   PL_RETURN_IF_ERROR(InsertRun(db_, spec, clock_));
-  PL_RETURN_IF_ERROR(AddEvent(db_, clock_.Now(), task_id, spec.run_id, "integrate", "integration run recorded"));
+  std::string together;
+  for (const std::string& t : tasks) together += (together.empty() ? "" : " ") + t;
+  for (const std::string& t : tasks)
+    PL_RETURN_IF_ERROR(AddEvent(db_, clock_.Now(), t, spec.run_id, "integrate",
+                                tasks.size() == 1 ? std::string("integration run recorded")
+                                                  : "integration run recorded: a batch of " +
+                                                        std::to_string(tasks.size()) + " (" + together + ")"));
   return spec.run_id;
 }
 

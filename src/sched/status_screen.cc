@@ -114,11 +114,12 @@ std::vector<std::string> RenderStatusScreen(const json& j, int width, int height
   if (std::string off = j.contains("sandbox") ? Str(j["sandbox"], "line") : ""; !off.empty()) header.push_back(off);
 
   // Sections, most important first.
-  std::vector<Section> sections(4);
+  std::vector<Section> sections(5);
   Section& running = sections[0];
   Section& attention = sections[1];
-  Section& waiting = sections[2];
-  Section& events = sections[3];
+  Section& queue = sections[2];
+  Section& waiting = sections[3];
+  Section& events = sections[4];
   running.always = true;
   for (const auto& a : j.value("active_runs", json::array())) {
     double age = a.value("age_s", 0.0), cost = a.value("cost_cents", 0.0);
@@ -129,9 +130,19 @@ std::vector<std::string> RenderStatusScreen(const json& j, int width, int height
 
   std::vector<std::string> waiting_kinds_first = {"needs-person", "review", "integration-waiting", "orphan"};
   const json all_waiting = j.value("waiting", json::array());
+  bool base_red_shown = false;
   for (const auto& kind : waiting_kinds_first)
-    for (const auto& w : all_waiting)
-      if (Str(w, "kind") == kind) attention.items.push_back(fmt::format("  {}  {}", Str(w, "task_id"), Str(w, "reason")));
+    for (const auto& w : all_waiting) {
+      if (Str(w, "kind") != kind) continue;
+      const json detail = w.value("detail", json::object());
+      if (detail.is_object() && detail.value("base_red", false)) {
+        // One line for the whole queue: the base, not each change, needs a person.
+        if (!base_red_shown) attention.items.push_back("  " + Str(w, "reason"));
+        base_red_shown = true;
+        continue;
+      }
+      attention.items.push_back(fmt::format("  {}  {}", Str(w, "task_id"), Str(w, "reason")));
+    }
   size_t people = attention.items.size();
   const json failures = j.value("recent_failures", json::array());
   for (const auto& f : failures)
@@ -139,9 +150,21 @@ std::vector<std::string> RenderStatusScreen(const json& j, int width, int height
                                           Str(f, "detail")));
   attention.title = fmt::format("Needs attention: {} for a person, {} recent failures", people, failures.size());
 
+  // The merge queue in order: what is checked together, what waits and why.
+  int checking = 0;
+  for (const auto& w : all_waiting) {
+    const json detail = w.value("detail", json::object());
+    if (!detail.is_object() || !detail.contains("queue_position")) continue;
+    if (Str(w, "kind") == "running") ++checking;
+    queue.items.push_back(fmt::format("  {:>2} {}  {}", Int(detail, "queue_position"), Str(w, "task_id"),
+                                      Str(w, "reason")));
+  }
+  queue.title = fmt::format("Merge queue ({}): {} being checked{}", queue.items.size(), checking,
+                            base_red_shown ? "; base red, nothing lands" : "");
+
   for (const auto& w : all_waiting) {
     std::string kind = Str(w, "kind");
-    if (kind == "running" ||
+    if (kind == "running" || kind == "integration-queued" ||
         std::find(waiting_kinds_first.begin(), waiting_kinds_first.end(), kind) != waiting_kinds_first.end())
       continue;
     waiting.items.push_back(fmt::format("  {}  {}", Str(w, "task_id"), Str(w, "reason")));

@@ -117,6 +117,30 @@ TEST(StatusScreen, TinyScreensAndAStoppedScheduler) {
   EXPECT_TRUE(RenderStatusScreen(j, 80, 0).empty());
 }
 
+TEST(StatusScreen, TheMergeQueueInOrderWithOneLineForARedBase) {
+  json j = BusySnapshot();
+  for (int i = 1; i <= 4; ++i) {
+    json w = {{"task_id", "t-3" + std::to_string(i)},
+              {"kind", i <= 2 ? "running" : "integration-waiting"},
+              {"reason", i <= 2 ? "integrating: checked in a batch of 2 (run r-1) (waited 3m)"
+                                : "base red: main fails its check (since 2m ago) (waited 5m)"},
+              {"detail", {{"queue_position", i}, {"base_red", i > 2}}}};
+    j["waiting"].push_back(w);
+  }
+  auto lines = RenderStatusScreen(j, 80, 24);
+  ExpectFits(lines, 80, 24);
+  int queue = IndexOf(lines, "Merge queue (4): 2 being checked; base red, nothing lands");
+  ASSERT_GE(queue, 0);
+  EXPECT_GE(IndexOf(lines, " 1 t-31  integrating: checked in a batch of 2"), queue);
+  auto tall = RenderStatusScreen(j, 100, 60);
+  ExpectFits(tall, 100, 60);
+  // The red base is said once among what needs a person, not once per change.
+  int said = 0;
+  for (const auto& l : tall) said += l.find("base red: main fails") != std::string::npos && l.find("t-3") == std::string::npos;
+  EXPECT_EQ(said, 1);
+  EXPECT_LT(IndexOf(tall, " 1 t-31"), IndexOf(tall, " 4 t-34"));
+}
+
 TEST(StatusScreen, FitToWidthCutsOnCharactersAndBlanksControls) {
   EXPECT_EQ(FitToWidth("héllo wörld", 5), "héll…");
   EXPECT_EQ(FitToWidth("héllo", 5), "héllo");

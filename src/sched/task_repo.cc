@@ -13,6 +13,9 @@ class GitTaskRepo final : public TaskRepo {
       : paths_(std::move(paths)), git_(runner, paths_.repo()) {}
 
   Result<std::string> CurrentBranch() override { return git_.CurrentBranch(); }
+  Result<std::string> BranchHead(const std::string& branch) override {
+    return git_.RevParse("refs/heads/" + branch);
+  }
   Result<std::string> EnsureWorktree(const std::string& task_id, const std::string& base) override {
     return git_.EnsureWorktree(paths_, task_id, base);
   }

@@ -21,6 +21,12 @@ class TaskRepo {
   virtual ~TaskRepo() = default;
   // The branch checked out in the repository: the default base.
   virtual Result<std::string> CurrentBranch() = 0;
+  // The commit a branch points at (the merge queue re-checks a red base when
+  // it moves). Default: unknown (""), so only the periodic re-check applies.
+  virtual Result<std::string> BranchHead(const std::string& branch) {
+    (void)branch;
+    return std::string();
+  }
   // The task's worktree on branch pipeline/<id>, created from base when
   // missing; returns its path.
   virtual Result<std::string> EnsureWorktree(const std::string& task_id, const std::string& base) = 0;

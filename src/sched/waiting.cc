@@ -8,6 +8,7 @@
 
 #include "agent/run_store.h"
 #include "ledger/ledger.h"
+#include "sched/merge_queue.h"
 #include "tasks/domain_pause.h"
 #include "tasks/task_store.h"
 #include "util/text.h"
@@ -84,6 +85,16 @@ void ExplainNeedsHelp(const Task& t, WaitReason* w) {
   w->reason += " (answer with `pipeline task comment " + t.id + " \"...\"`)";
 }
 
+// "45s", "12m", "3h", "2d": how long a change has waited, short enough for
+// the 80-column status screen.
+std::string FormatAge(Micros d) {
+  int64_t s = std::max<int64_t>(0, d / 1'000'000);
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 7200) return std::to_string(s / 60) + "m";
+  if (s < 172800) return std::to_string(s / 3600) + "h";
+  return std::to_string(s / 86400) + "d";
+}
+
 struct DevRun {
   std::string run_id;
   std::string task_id;
@@ -115,8 +126,16 @@ Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, C
     std::map<std::string, const RunRecord*> run_of_task;
     std::map<std::string, std::vector<std::string>> dev_runs_in;  // domain -> run ids
     int dev_total = 0;
+    std::map<std::string, std::vector<std::string>> batch_of_task;  // task -> the tasks checked with it
     for (const auto& r : runs) {
       if (r.task_id) run_of_task[*r.task_id] = &r;
+      if (r.phase == "integrate") {
+        std::vector<std::string> together = IntegrateRunTasks(r);
+        for (const auto& t : together) {
+          run_of_task[t] = &r;
+          batch_of_task[t] = together;
+        }
+      }
       if (r.phase == "dev" && r.domain) {
         dev_runs_in[*r.domain].push_back(r.run_id);
         ++dev_total;
@@ -155,25 +174,55 @@ Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, C
       w.reason = "waiting for review (`pipeline review approve|reject " + t.id + "`)";
       out.push_back(std::move(w));
     }
+    // The merge queue, in queue order (seq): what is being checked together,
+    // how long each change has waited, and what holds the rest back.
+    PL_ASSIGN_OR_RETURN(BaseState base_state, ReadBaseState(db));
+    std::vector<Task>& verified = by_status["verified"];
+    std::stable_sort(verified.begin(), verified.end(), [](const Task& a, const Task& b) { return a.seq < b.seq; });
     bool first_verified = true;
-    for (const Task& t : by_status["verified"]) {
+    int position = 0;
+    for (const Task& t : verified) {
       WaitReason w = base(t);
+      ++position;
+      w.detail["queue_position"] = position;
+      w.detail["waited_s"] = (now - t.updated_at) / 1'000'000;
+      const std::string waited = fmt::format(" (waited {})", FormatAge(now - t.updated_at));
       auto run = run_of_task.find(t.id);
       if (run != run_of_task.end()) {
         w.kind = WaitKind::kRunning;
-        w.reason = "integrating (run " + run->second->run_id + ")";
+        const std::vector<std::string>& together = batch_of_task[t.id];
+        if (together.size() > 1) {
+          std::string others;
+          for (const auto& o2 : together)
+            if (o2 != t.id) others += (others.empty() ? "" : " ") + o2;
+          w.reason = fmt::format("integrating: checked in a batch of {} with {} (run {}){}", together.size(), others,
+                                 run->second->run_id, waited);
+          w.detail["batch"] = together;
+        } else {
+          w.reason = "integrating (run " + run->second->run_id + ")" + waited;
+        }
         w.detail["run_id"] = run->second->run_id;
       } else {
         PL_ASSIGN_OR_RETURN(auto last, NewestEvent(db, t.id, "'integrate-waiting', 'integrate-failed', 'failure', 'verify-pass', 'integrated'"));
-        if (last && last->kind == "integrate-waiting") {
+        if (base_state.red) {
+          const std::string name = base_state.base.empty() ? std::string("the base") : base_state.base;
+          w.kind = WaitKind::kIntegrationWaiting;
+          w.reason = "base red: " + name + " fails its check (since " + FormatAge(now - base_state.since) +
+                     " ago; re-checked when it moves, every " + std::to_string(o.base_recheck_s) +
+                     "s or on `pipeline integrate --recheck-base`)" + waited;
+          w.detail["base_red"] = true;
+          w.detail["base_commit"] = base_state.commit;
+          w.detail["why"] = base_state.output;
+        } else if (last && last->kind == "integrate-waiting") {
           w.kind = WaitKind::kIntegrationWaiting;
           w.reason = OneLine(last->detail, 400);
           w.detail["since"] = FormatIso8601(last->at);
           w.detail["why"] = last->detail;
         } else {
           w.kind = WaitKind::kIntegrationQueued;
-          w.reason = first_verified ? "queued for integration (next in the merge queue)"
-                                    : "queued for integration (behind older verified tasks)";
+          w.reason = (first_verified ? std::string("queued for integration (next in the merge queue)")
+                                     : "queued for integration (#" + std::to_string(position) + " in the merge queue)") +
+                     waited;
           if (last && last->kind == "integrate-failed") w.reason += "; last attempt: " + OneLine(last->detail, 200);
         }
       }
