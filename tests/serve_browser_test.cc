@@ -17,6 +17,8 @@
 #include <map>
 #include <thread>
 
+#include "sched/merge_queue.h"
+#include "sched/sched_sql.h"
 #include "sched_fixture.h"
 #include "serve_fixture.h"
 
@@ -268,6 +270,30 @@ TEST_F(ServeBrowserTest, QueuePageListsTasksInOrderWithWhyTheyWait) {
   EXPECT_EQ(page["merge"][0]["id"], verified);
   EXPECT_EQ(page["merge"][0]["why"], why[verified]);
   EXPECT_FALSE(why[blocked].empty());
+}
+
+TEST_F(ServeBrowserTest, ARedBaseHeadsTheBoardOnce) {
+  SchedRepo repo("");
+  std::string a = repo.Task("Verified one", std::string("web"));
+  std::string b = repo.Task("Verified two", std::string("web"));
+  for (const auto& id : {a, b}) ASSERT_EQ(RunPipeline({"task", "update", id, "verified"}, repo.dir()).exit.exit_code, 0);
+  // What the merge queue records when the base's own check fails.
+  auto db = repo.Open();
+  ASSERT_TRUE(AddEvent(*db, SystemClock().Now(), std::nullopt, std::nullopt, "base-red",
+                       BaseRedDetail("main", "abc1234", "running tests\nFAILED: test_parser"))
+                  .ok());
+  ServeProcess serve;
+  ASSERT_EQ(serve.Start(repo.dir()), "");
+  json page = Drive("basered", serve.url() + "/", ScreenshotPath("base-red"));
+  ASSERT_TRUE(page.is_object()) << page.dump();
+  std::string banner = page["banner"];
+  EXPECT_NE(banner.find("base red: main fails its check"), std::string::npos) << banner;
+  EXPECT_NE(banner.find("FAILED: test_parser"), std::string::npos) << banner;
+  EXPECT_EQ(page["count"], 1) << "the red base is one item needing attention, not one per held change";
+  // A green verdict takes it away.
+  ASSERT_TRUE(AddEvent(*db, SystemClock().Now(), std::nullopt, std::nullopt, "base-green", "main passes again").ok());
+  json status = ParseJson(RunPipeline({"status", "--json"}, repo.dir()).out);
+  for (const auto& w : status["waiting"]) EXPECT_FALSE(w.value("detail", json::object()).value("base_red", false)) << w.dump();
 }
 
 TEST_F(ServeBrowserTest, PausingADomainFromThePageHoldsItsTasksUntilResumed) {

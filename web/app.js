@@ -102,6 +102,21 @@ function waitingReasons(snapshot) {
   return out;
 }
 
+// The merge queue's red base, as the snapshot says it on the changes it
+// holds back (detail.base_red), or '' when the base is green.
+function baseRed(snapshot) {
+  for (const v of Object.values(snapshot || {})) {
+    if (!Array.isArray(v)) continue;
+    for (const item of v)
+      if (item && item.detail && item.detail.base_red) {
+        const why = String(item.detail.why || '').trim().split('\n').slice(-1)[0];
+        return String(item.reason || 'base red').replace(/ \(since .*$/, '') + ': nothing lands until it passes' +
+          (why ? ' — ' + why : '');
+      }
+  }
+  return '';
+}
+
 // The snapshot's reason for a task, if it still holds for the task as shown.
 function reasonFor(t) {
   const r = board.reasons.get(t.id);
@@ -212,6 +227,7 @@ function syncList(container, items, render, chunk = Infinity) {
 function boardSkeleton() {
   let html = '<div class="row"><h1>Board</h1><span class="muted" id="board-counts"></span></div>' +
     '<h2>Needs attention (<span id="attention-count">0</span>)</h2>' +
+    '<div class="panel bad" id="base-red" hidden></div>' +
     '<p class="muted" id="attention-none">Nothing waits for a person.</p><div class="attention" id="attention"></div>' +
     '<h2>All tasks</h2><div class="columns">';
   for (const s of STATES)
@@ -288,10 +304,16 @@ function drawBoard(dirty) {
   if (touches('needs-help') || touches('review')) {
     // Who waits longest first: needs-help, then review, each by creation.
     const attention = cols['needs-help'].slice().sort(byId).concat(cols.review.slice().sort(byId));
-    $('#attention-count').textContent = attention.length;
-    $('#attention-none').hidden = attention.length > 0;
     syncList($('#attention'), attention, attentionCard, kAttentionChunk);
   }
+  // A red base stops the whole queue: it heads the list, said once.
+  const red = baseRed(board.snapshot);
+  const banner = $('#base-red');
+  banner.hidden = !red;
+  if (red && banner.textContent !== red) banner.textContent = red;
+  const waiting = cols['needs-help'].length + cols.review.length + (red ? 1 : 0);
+  $('#attention-count').textContent = waiting;
+  $('#attention-none').hidden = waiting > 0;
   for (const s of STATES) {
     if (!touches(s)) continue;
     const col = document.querySelector('.col[data-state="' + s + '"]');

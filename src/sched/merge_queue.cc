@@ -15,8 +15,39 @@ std::vector<std::string> IntegrateRunTasks(const RunRecord& run) {
   return ids;
 }
 
+namespace {
+constexpr std::string_view kFailsAt = " fails its check at ";
+}  // namespace
+
 std::string BaseRedDetail(const std::string& base, const std::string& commit, const std::string& output) {
-  return base + " fails its check at " + commit + "\n" + output;
+  return base + std::string(kFailsAt) + commit + "\n" + output;
+}
+
+BaseRedParts ParseBaseRedDetail(const std::string& detail) {
+  BaseRedParts parts;
+  size_t nl = detail.find('\n');
+  std::string head = detail.substr(0, nl);
+  size_t at = head.find(kFailsAt);
+  if (at == std::string::npos) {
+    parts.output = detail;
+    return parts;
+  }
+  parts.base = head.substr(0, at);
+  parts.commit = head.substr(at + kFailsAt.size());
+  parts.output = nl == std::string::npos ? "" : detail.substr(nl + 1);
+  return parts;
+}
+
+Result<bool> BaseWasRedBefore(Db& db, int64_t event_id) {
+  Stmt& s = db.Cached(
+      "SELECT kind FROM events WHERE id < ? AND task_id IS NULL AND kind IN ('base-red', 'base-green') "
+      "ORDER BY id DESC LIMIT 1");
+  s.BindAll(event_id);
+  auto row = s.Step();
+  bool red = row.ok() && *row && s.Text(0) == "base-red";
+  s.Reset();
+  if (!row.ok()) return row.error();
+  return red;
 }
 
 Result<BaseState> ReadBaseState(Db& db) {
@@ -36,16 +67,10 @@ Result<BaseState> ReadBaseState(Db& db) {
     done = true;
     if (kind != "base-red") return;
     st.red = true;
-    std::string detail = r.OptText(1).value_or("");
-    size_t nl = detail.find('\n');
-    std::string head = detail.substr(0, nl);
-    st.output = nl == std::string::npos ? "" : detail.substr(nl + 1);
-    const std::string marker = " fails its check at ";
-    size_t at = head.find(marker);
-    if (at != std::string::npos) {
-      st.base = head.substr(0, at);
-      st.commit = head.substr(at + marker.size());
-    }
+    BaseRedParts parts = ParseBaseRedDetail(r.OptText(1).value_or(""));
+    st.base = std::move(parts.base);
+    st.commit = std::move(parts.commit);
+    st.output = std::move(parts.output);
     st.since = r.Int(2);
   };
   for (;;) {

@@ -28,6 +28,14 @@ struct BaseState {
 
 // The detail a base-red event is written with, and its reading back.
 std::string BaseRedDetail(const std::string& base, const std::string& commit, const std::string& output);
+struct BaseRedParts {
+  std::string base, commit, output;  // a detail not in this form: all of it is the output
+};
+BaseRedParts ParseBaseRedDetail(const std::string& detail);
+// Whether the verdict before the base event `event_id` was red too: the
+// queue writes base-red at every red verdict (its time starts the next
+// recheck period), but only a change from green is a transition.
+Result<bool> BaseWasRedBefore(Db& db, int64_t event_id);
 Result<BaseState> ReadBaseState(Db& db);
 
 }  // namespace pipeline

@@ -32,7 +32,9 @@ struct Queue {
   std::vector<std::string> Verified(int n) {
     std::vector<std::string> ids;
     for (int i = 0; i < n; ++i) ids.push_back(w.AddTask("a"));
-    if (!w.sched) EXPECT_TRUE(w.Start().ok());
+    if (!w.sched) {
+      EXPECT_TRUE(w.Start().ok());
+    }
     w.Step();
     for (const auto& id : ids) EXPECT_TRUE(w.launcher->FinishDev(w.OnlyRun(id, "dev"), RunStatus::kDone, 1, true).ok());
     w.Step();

@@ -20,7 +20,9 @@ struct Gates {
   // Adds a task, starts it, and finishes its dev run with a commit.
   std::string Committed(const std::string& domain = "a") {
     std::string id = w.AddTask(domain);
-    if (!w.sched) EXPECT_TRUE(w.Start().ok());
+    if (!w.sched) {
+      EXPECT_TRUE(w.Start().ok());
+    }
     w.Step();
     EXPECT_TRUE(w.launcher->FinishDev(w.OnlyRun(id, "dev"), RunStatus::kDone, 10, true).ok());
     w.Step();

@@ -7,6 +7,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/text.h"
+#include "sched/merge_queue.h"
 #include "tasks/task_board_sql.h"
 
 namespace pipeline::serve {
@@ -51,13 +52,9 @@ Result<bool> AdvanceNotifyMark(Db& db, int64_t from, int64_t to) {
 
 json BaseRedNotification(int64_t event_id, Micros at, const std::optional<std::string>& run_id,
                          const std::string& detail, const std::string& link_base) {
-  // The detail is BaseRedEventDetail's; plain text is taken as the output.
-  json d = json::parse(detail, nullptr, /*allow_exceptions=*/false);
-  std::string base, output = detail;
-  if (d.is_object()) {
-    base = d.value("base", "");
-    output = d.contains("output") && d["output"].is_string() ? d["output"].get<std::string>() : "";
-  }
+  BaseRedParts parts = ParseBaseRedDetail(detail);
+  const std::string& base = parts.base;
+  std::string output = parts.output;
   constexpr size_t kMaxOutput = 16 << 10;  // the tail says why; stdin stays small
   if (output.size() > kMaxOutput) output = "..." + output.substr(output.size() - kMaxOutput);
   return json{{"event", "base-red"},
@@ -85,7 +82,10 @@ Result<NotifyBatch> CollectNotifications(Db& db, int64_t after, const std::strin
       if (!row) break;
       b.next_mark = e.Int(0);
       auto task = e.OptText(2);
-      if (e.Text(4) == kBaseRedEventKind) {
+      if (e.Text(4) == "base-red") {
+        // Once per transition: a recheck that finds the base still red is no news.
+        PL_ASSIGN_OR_RETURN(bool was_red, BaseWasRedBefore(db, e.Int(0)));
+        if (was_red) continue;
         b.notifications.push_back(BaseRedNotification(e.Int(0), e.Int(1), e.OptText(3), e.OptText(5).value_or(""),
                                                       link_base));
         continue;

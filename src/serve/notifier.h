@@ -20,7 +20,6 @@
 #include <nlohmann/json.hpp>
 
 #include "proc/process.h"
-#include "serve/base_red.h"
 #include "serve/change_feed.h"
 #include "store/db.h"
 #include "store/root.h"
@@ -39,7 +38,7 @@ struct NotifyBatch {
 };
 Result<NotifyBatch> CollectNotifications(Db& db, int64_t after_event_id, const std::string& link_base);
 
-// A "base-red" events row (base_red.h: RecordBaseRed) as its notification:
+// A "base-red" events row (sched/merge_queue.h: BaseRedDetail) as its notification:
 // `base`, `reason` = the tail of the check's output, a link to the queue.
 nlohmann::json BaseRedNotification(int64_t event_id, Micros at, const std::optional<std::string>& run_id,
                                    const std::string& detail, const std::string& link_base);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sched/merge_queue.h"
 #include "sched/sched_sql.h"
 #include "store/schema.h"
 #include "tasks/task_store.h"
@@ -67,13 +68,19 @@ TEST_F(NotifierTest, TheMarkPersistsAndMovesOnlyFromWhereItWas) {
 TEST_F(NotifierTest, BaseRedIsOneNotificationPerTransition) {
   auto mark = LoadNotifyMark(*db_);
   ASSERT_TRUE(mark.ok());
-  // What the merge queue writes when its base turns red: one events row.
+  auto verdict = [&](const char* kind, const std::string& detail, std::optional<std::string> run = std::nullopt) {
+    ASSERT_TRUE(AddEvent(*db_, clock_.Now(), std::nullopt, run, kind, detail).ok());
+  };
+  // What the merge queue writes at each red verdict of its base.
   std::string output(20000, 'x');
   output += "\nFAILED: test_parser";
-  ASSERT_TRUE(RecordBaseRed(*db_, clock_.Now(), "main", output, std::string("pipeline-integrate-7")).ok());
+  verdict("base-red", BaseRedDetail("main", "abc123", output), std::string("pipeline-integrate-7"));
+  // A recheck that finds it still red: written again, but no news.
+  verdict("base-red", BaseRedDetail("main", "abc123", "same failure"));
   Event("t-1", TaskStatus::kReview, "harvest", "dev run done");
+  verdict("base-green", "main passes its check again at def456");
   // Red again after a green: a second transition, a second notification.
-  ASSERT_TRUE(RecordBaseRed(*db_, clock_.Now(), "main", "still red").ok());
+  verdict("base-red", BaseRedDetail("main", "0badc0de", "still red"));
   auto b = CollectNotifications(*db_, *mark, "http://h/");
   ASSERT_TRUE(b.ok()) << b.message();
   ASSERT_EQ(b->notifications.size(), 3u);
@@ -95,7 +102,7 @@ TEST_F(NotifierTest, BaseRedIsOneNotificationPerTransition) {
 TEST_F(NotifierTest, BaseRedWithPlainTextDetailKeepsTheText) {
   auto mark = LoadNotifyMark(*db_);
   ASSERT_TRUE(mark.ok());
-  ASSERT_TRUE(AddEvent(*db_, clock_.Now(), std::nullopt, std::nullopt, kBaseRedEventKind, "make check: 2 failures").ok());
+  ASSERT_TRUE(AddEvent(*db_, clock_.Now(), std::nullopt, std::nullopt, "base-red", "make check: 2 failures").ok());
   auto b = CollectNotifications(*db_, *mark, "");
   ASSERT_TRUE(b.ok());
   ASSERT_EQ(b->notifications.size(), 1u);

@@ -219,6 +219,20 @@ const scenarios = {
   },
 
   // The queue page: each queue's tasks in their order with why they wait.
+  // The red base heads "needs attention" on the board, said once.
+  async basered(page) {
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    await until(page, 'the red base', () => { const b = document.querySelector('#base-red'); return b && !b.hidden && b.textContent; },
+      null, 30000);
+    const result = await page.evaluate(() => ({
+      banner: document.querySelector('#base-red').textContent,
+      count: Number(document.querySelector('#attention-count').textContent),
+      banners: document.querySelectorAll('#base-red').length,
+    }));
+    await page.screenshot({ path: screenshot, fullPage: true });
+    return result;
+  },
+
   async queue(page) {
     await page.goto(url + '#/queue', { waitUntil: 'domcontentloaded' });
     await until(page, 'the queues', () => document.querySelector('#dev-queue') && document.querySelector('#merge-queue'));
