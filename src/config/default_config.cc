@@ -134,6 +134,23 @@ const std::vector<ConfigSectionSpec>& ConfigSchema() {
            {"slurm_conf", T::kString, "\"\"", "SLURM_CONF for every Slurm command"},
            {"poll_ms", T::kInt, "500", "how often job states are read"},
        }},
+      {"executor.slurm.domains.*", false, "src/gpu", "A domain's own job settings (over the [executor.slurm] ones).",
+       {
+           {"partition", T::kString, "\"gpu\"", "dev runs of this domain"},
+           {"check_partition", T::kString, "\"gpu-checks\"", "verify runs of this domain"},
+           {"account", T::kString, "\"team-gpu\"", "--account"},
+           {"time_limit_minutes", T::kInt, "120", "--time"},
+           {"cpus", T::kInt, "4", "--cpus-per-task"},
+           {"mem_mb", T::kInt, "16384", "--mem"},
+       }},
+      {"executor.slurm.profiles.*", false, "codex", "A profile's own job settings for its dev runs (over the domain's).",
+       {
+           {"partition", T::kString, "\"agents-large\"", "dev runs with this profile"},
+           {"account", T::kString, "\"team-a\"", "--account"},
+           {"time_limit_minutes", T::kInt, "90", "--time"},
+           {"cpus", T::kInt, "1", "--cpus-per-task"},
+           {"mem_mb", T::kInt, "2048", "--mem"},
+       }},
       {"pricing.*", false, "gpt-5", "USD per million tokens, for the running cost of a model.",
        {
            {"input_usd_per_mtok", T::kNumber, "1.25", ""},

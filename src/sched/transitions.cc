@@ -78,6 +78,13 @@ Decision DecideAfterDev(const SchedulerOptions& o, const DevRunFacts& f) {
     d.reason = "the run never started";
     return d;
   }
+  if (f.lost_by_cluster) {
+    // Not the task's fault: the attempt is not counted. Its cost, if any,
+    // is still spent (the harvest settles it).
+    d.next = NextStep::kRetryUncounted;
+    d.reason = "the cluster lost the run";
+    return d;
+  }
   if (o.after_run == AfterRun::kReview) {
     d.next = NextStep::kReview;
     d.reason = std::string("run ended ") + RunStatusName(f.status);
