@@ -10,7 +10,7 @@ namespace pipeline::testing {
 namespace {
 
 std::string DoctorConfig(const std::string& conf, const std::string& slurm_extra) {
-  return "[fund]\ndefault_budget_cents = 1000\n[agent]\nprofile = \"t\"\n" + ProfileToml("t", {"true"}) +
+  return "[fund]\ndefault_budget_cents = 1000\n[agent]\nprofile = \"t\"\n" + ProfileToml("t", {"true"}) + "[verify]\ncommand = []\n" +
          "[executor]\nkind = \"slurm\"\n[executor.slurm]\nslurm_conf = \"" + conf + "\"\n" + slurm_extra;
 }
 
