@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -60,6 +61,52 @@ TEST(SchedSlurm, WholePipelineOnSlurmLandsEveryTaskWithExactCosts) {
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'settled'"), 3);
   EXPECT_EQ(repo.Int("SELECT COUNT(DISTINCT cluster_job) FROM runs WHERE cluster_job IS NOT NULL"),
             repo.Int("SELECT COUNT(*) FROM runs WHERE cluster_job IS NOT NULL"));
+}
+
+TEST(SchedSlurm, FiftyTasksLandWithExactCostsAndEveryRunSubmittedOnce) {
+  std::string conf = EnsureSlurmCluster();
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  SchedRepo repo("");
+  WriteTextFile(repo.paths().config(), SlurmConfig(conf, CostlyCommitAgent(repo.dir()), "max_active = 16\n"));
+  const int kTasks = 50;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kTasks; ++i) ids.push_back(repo.Task("change " + std::to_string(i), "d" + std::to_string(i)));
+  auto r = repo.Run({"--until-idle", "--quiet"}, 280000);
+  ASSERT_EQ(r.exit.exit_code, 0) << r.err;
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM tasks WHERE status = 'done'"), kTasks);
+  // Costs exact: 7 cents per dev run, each hold settled once.
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE phase = 'dev'"), kTasks);
+  EXPECT_EQ(repo.Int("SELECT IFNULL(SUM(cents), 0) FROM ledger WHERE kind = 'spend'"), 7 * kTasks);
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'held'"), 0);
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'settled'"), kTasks);
+  // No job submitted twice: every dev and verify run is exactly one job in
+  // the cluster's own job-completion record (its name carries the run id).
+  std::vector<std::string> runs;
+  {
+    auto db = repo.Open();
+    auto s = db->Prepare("SELECT run_id FROM runs WHERE phase IN ('dev', 'verify')");
+    ASSERT_TRUE(s.ok());
+    while (*s->Step()) runs.push_back(s->Text(0));
+  }
+  ASSERT_EQ(runs.size(), 2u * kTasks);
+  std::string jobcomp = SlurmClusterDir() + "/log/jobcomp.log";
+  // How many records name each run's job.
+  auto records = [&] {
+    std::string text = ReadTextFile(jobcomp);
+    std::map<std::string, int> n;
+    for (const std::string& run : runs) {
+      std::string needle = " Name=pl-" + run + " ";
+      for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n[run];
+    }
+    return n;
+  };
+  // A record is written as its job ends, which may follow the result by a moment.
+  auto seen = records();
+  for (int i = 0; i < 100 && seen.size() < runs.size(); ++i) {
+    usleep(100'000);
+    seen = records();
+  }
+  for (const std::string& run : runs) EXPECT_EQ(seen[run], 1) << run;
 }
 
 TEST(SchedSlurm, MisconfiguredExecutorIsAOneLineErrorAndStartsNothing) {
