@@ -132,7 +132,7 @@ const std::vector<ConfigSectionSpec>& ConfigSchema() {
            {"cpus", T::kInt, "2", "--cpus-per-task"},
            {"mem_mb", T::kInt, "4096", "--mem"},
            {"slurm_conf", T::kString, "\"\"", "SLURM_CONF for every Slurm command"},
-           {"poll_ms", T::kInt, "500", "how often job states are read"},
+           {"poll_ms", T::kInt, "500", "how often results are looked for (the queue: at most once a second)"},
        }},
       {"executor.slurm.domains.*", false, "src/gpu", "A domain's own job settings (over the [executor.slurm] ones).",
        {

@@ -11,7 +11,7 @@
 //   cpus = 2                       # --cpus-per-task
 //   mem_mb = 4096                  # --mem
 //   slurm_conf = "/etc/slurm/slurm.conf"  # SLURM_CONF for every Slurm command
-//   poll_ms = 500                  # how often job states are read
+//   poll_ms = 500                  # how often result files are looked for (squeue: at most once a second)
 #pragma once
 
 #include <optional>

@@ -21,6 +21,7 @@
 // moves the base branch of the repository here, next to the store.
 #pragma once
 
+#include <limits>
 #include <map>
 #include <map>
 #include <optional>
@@ -107,12 +108,18 @@ class Launcher final : public pipeline::Launcher {
   Status NotePendingReason(const RunRecord& row, Job& job, std::string reason);
   Status Import(const std::string& run_id, const Job& job, JobResult result);
 
+  // How often the controller is asked about jobs without a result: the
+  // poll period, but not more often than once in kQueueEveryAtLeast.
+  Micros QueueEvery() const;
+  static constexpr Micros kQueueEveryAtLeast = 1'000'000;
+
   Db& db_;
   RootPaths paths_;
   Clock& clock_;
   Client& client_;
   ExecutorOptions options_;
   std::map<std::string, Job> jobs_;
+  Micros last_queue_read_ = std::numeric_limits<Micros>::min() / 2;  // never: ask at the first poll
   LocalLauncher local_;  // integration runs
 };
 
