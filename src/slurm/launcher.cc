@@ -69,6 +69,10 @@ Status Launcher::Launch(const LaunchRequest& req) {
   PL_RETURN_IF_ERROR(MakeDirs(run_dir));
   PL_RETURN_IF_ERROR(WriteJob(db_, paths_, req.run_id, run_dir));
   PL_ASSIGN_OR_RETURN(std::string script, WriteJobScript(options_.shared_dir));
+  if (!store_template_written_) {
+    // Nodes copy it instead of creating their private store; without it they create one.
+    store_template_written_ = WriteStoreTemplate(options_.shared_dir).ok();
+  }
   SubmitRequest s;
   s.job_name = JobNameForRun(req.run_id);
   std::string profile;

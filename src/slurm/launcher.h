@@ -119,6 +119,7 @@ class Launcher final : public pipeline::Launcher {
   Client& client_;
   ExecutorOptions options_;
   std::map<std::string, Job> jobs_;
+  bool store_template_written_ = false;
   Micros last_queue_read_ = std::numeric_limits<Micros>::min() / 2;  // never: ask at the first poll
   LocalLauncher local_;  // integration runs
 };
