@@ -123,6 +123,13 @@ Status Scheduler::HarvestDev(const RunRecord& run, StepResult*) {
   f.status = run.status;
   f.never_started = Restartable(run) && !run.started_at;
   f.lost_by_cluster = LostByCluster(run);
+  if (f.lost_by_cluster) {
+    Stmt& q = db_.Cached("SELECT COUNT(*) FROM runs WHERE task_id = ? AND phase = 'dev' AND error LIKE 'cluster: %'");
+    q.BindAll(task_id);
+    PL_ASSIGN_OR_RETURN(bool row, q.Step());
+    f.cluster_losses = row ? q.Int(0) : 1;
+    q.Reset();  // ends the statement's read before the harvest's transaction
+  }
   f.retries = task ? task->retries : 0;
   f.now = clock_.Now();
   std::string refused;  // why the run's commits cannot be its patchset

@@ -78,6 +78,28 @@ TEST(SchedulerCluster, AVerifyRunLostByTheClusterIsRunAgainNotRejected) {
   EXPECT_NE(w.StatusOf(id), "open");
 }
 
+TEST(SchedulerCluster, PastTenLossesALossCountsAsAFailure) {
+  SchedulerOptions o = TestOptions();
+  o.max_retries = 3;
+  SchedWorld w(o);
+  w.SetBudget("a", 10000);
+  std::string id = w.AddTask("a");
+  ASSERT_TRUE(w.Start().ok());
+  w.Step();
+  for (int64_t i = 1; i <= kMaxUncountedClusterLosses; ++i) {
+    ASSERT_TRUE(LoseRun(w, w.OnlyRun(id, "dev"), "NODE_FAIL", 0).ok());
+    w.Step();
+    ASSERT_EQ(w.GetTask(id).retries, 0) << "loss " << i;
+  }
+  // A cluster that loses every job does not retry it for ever.
+  ASSERT_TRUE(LoseRun(w, w.OnlyRun(id, "dev"), "NODE_FAIL", 0).ok());
+  w.Step();
+  Task t = w.GetTask(id);
+  EXPECT_EQ(t.retries, 1);
+  EXPECT_GT(t.not_before, 0);
+  EXPECT_EQ(w.Count("SELECT COUNT(*) FROM events WHERE kind = 'failure' AND detail LIKE '%the cluster lost 11 runs%'"), 1);
+}
+
 TEST(SchedulerCluster, OnlyTheClusterPrefixMarksALostRun) {
   EXPECT_TRUE(IsClusterInfrastructureError("cluster: NODE_FAIL"));
   EXPECT_FALSE(IsClusterInfrastructureError("the agent failed: cluster: NODE_FAIL"));
@@ -89,6 +111,8 @@ TEST(SchedulerCluster, OnlyTheClusterPrefixMarksALostRun) {
   Decision d = DecideAfterDev(TestOptions(), f);
   EXPECT_EQ(d.next, NextStep::kRetryUncounted);
   EXPECT_EQ(d.retries, 5);
+  f.cluster_losses = kMaxUncountedClusterLosses + 1;
+  EXPECT_NE(DecideAfterDev(TestOptions(), f).next, NextStep::kRetryUncounted);
 }
 
 }  // namespace
