@@ -1,6 +1,5 @@
 #include "slurm/launcher.h"
 
-#include <signal.h>
 
 #include <algorithm>
 
@@ -235,12 +234,10 @@ Status Launcher::Settle(const RunRecord& row, Job& job, const JobInfo* known) {
 Status Launcher::Import(const std::string& run_id, const Job& job, JobResult result) {
   // Slurm ends a job by signalling every process of it at once (scancel, or
   // its time limit): the node's monitor then reports the run killed, or
-  // failed "killed by signal 15" when the agent died of it first. Slurm
-  // knows better why: it was cancelled, or it ran out of time.
-  const bool signalled =
-      result.outcome.status == RunStatus::kKilled ||
-      (result.outcome.status == RunStatus::kFailed && result.outcome.term_signal &&
-       (*result.outcome.term_signal == SIGTERM || *result.outcome.term_signal == SIGKILL));
+  // failed when the agent died of it first ("killed by signal 15", or a
+  // shell's exit code 143). Slurm knows better why: it was cancelled, or it
+  // ran out of time. So a run that did not succeed asks Slurm once.
+  const bool signalled = result.outcome.status == RunStatus::kKilled || result.outcome.status == RunStatus::kFailed;
   if (signalled) {
     auto info = client_.Query(job.id);
     // Still COMPLETING (its processes being killed): ask again next poll.
