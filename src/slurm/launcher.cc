@@ -1,6 +1,5 @@
 #include "slurm/launcher.h"
 
-
 #include <algorithm>
 
 #include "agent/run_store.h"
