@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -424,6 +425,10 @@ int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_
   std::string protections;
   auto confined = PrepareConfinement(paths, *config, run, *plan, &early_cgroup, &protections);
   if (!confined.ok()) return fail(confined.message());
+  // The sandbox's processes orphaned when its bwrap exits come to this
+  // process, which reaps them at the end (below), instead of to the
+  // machine's init, whose reaping may lag by a second.
+  if (*confined) (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
   auto agent = *confined ? (*confined)->Spawn(opts) : Spawn(opts);
   if (!agent.ok()) return fail(agent.message());
 
@@ -447,7 +452,9 @@ int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_
   sup.Loop();
   // The sandbox's namespace is torn down asynchronously once its init is
   // gone: the end is recorded only when nothing of the run's group is left.
-  for (int i = 0; *confined && i < 200 && GroupAlive(agent->pid); ++i) {
+  for (int i = 0; *confined && i < 200; ++i) {
+    while (waitpid(-agent->pid, nullptr, WNOHANG) > 0) {}  // its zombies would keep the group alive
+    if (!GroupAlive(agent->pid)) break;
     SignalGroup(agent->pid, SIGKILL);
     usleep(25000);
   }

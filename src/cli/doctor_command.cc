@@ -6,6 +6,8 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/preflight_report.h"
+#include "slurm/doctor.h"
+#include "util/files.h"
 #include "util/text.h"
 
 namespace pipeline {
@@ -26,6 +28,8 @@ int DoctorCommand(const Args& args) {
     Status valid = ValidateOptions(setup->options);
     if (!valid.ok()) results.push_back({"config", CheckLevel::kProblem, valid.message()});
     for (auto& r : PreflightFor(*setup, setup->options, default_budget)) results.push_back(std::move(r));
+    // [executor] kind = "slurm": the cluster, its partitions, the shared directory.
+    for (auto& r : slurm::ClusterDoctorChecks(setup->config, setup->paths, SelfExePath())) results.push_back(std::move(r));
   } else if (setup.kind() == ErrorKind::kInvalidArgument) {
     results.push_back({"config", CheckLevel::kProblem, setup.message()});  // the rest needs a readable config
   } else {

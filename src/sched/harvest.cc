@@ -5,6 +5,7 @@
 
 #include "agent/run_store.h"
 #include "git/paths.h"
+#include "sched/launcher.h"
 #include "sched/scheduler.h"
 #include "util/files.h"
 #include "util/text.h"
@@ -35,6 +36,10 @@ std::string LogTail(const RunRecord& run, size_t bytes) {
 bool Restartable(const RunRecord& run) {
   return run.error && (*run.error == "never started" || *run.error == "monitor died");
 }
+
+// The cluster, not the run, failed (NODE_FAIL, PREEMPTED): run it again
+// without counting the attempt.
+bool LostByCluster(const RunRecord& run) { return run.error && IsClusterInfrastructureError(*run.error); }
 
 }  // namespace
 
@@ -117,6 +122,14 @@ Status Scheduler::HarvestDev(const RunRecord& run, StepResult*) {
   DevRunFacts f;
   f.status = run.status;
   f.never_started = Restartable(run) && !run.started_at;
+  f.lost_by_cluster = LostByCluster(run);
+  if (f.lost_by_cluster) {
+    Stmt& q = db_.Cached("SELECT COUNT(*) FROM runs WHERE task_id = ? AND phase = 'dev' AND error LIKE 'cluster: %'");
+    q.BindAll(task_id);
+    PL_ASSIGN_OR_RETURN(bool row, q.Step());
+    f.cluster_losses = row ? q.Int(0) : 1;
+    q.Reset();  // ends the statement's read before the harvest's transaction
+  }
   f.retries = task ? task->retries : 0;
   f.now = clock_.Now();
   std::string refused;  // why the run's commits cannot be its patchset
@@ -143,7 +156,7 @@ Status Scheduler::HarvestDev(const RunRecord& run, StepResult*) {
     Micros now = clock_.Now();
     PL_ASSIGN_OR_RETURN(bool mine, MarkHarvested(db_, run.run_id, now));
     if (!mine) return Status::Ok();
-    if (d.next == NextStep::kRetryUncounted) {
+    if (d.next == NextStep::kRetryUncounted && f.never_started) {
       Status rel = ledger_.Release(run.run_id);
       if (!rel.ok() && rel.kind() != ErrorKind::kNotFound) return rel;
     } else {
@@ -179,7 +192,9 @@ Status Scheduler::HarvestDev(const RunRecord& run, StepResult*) {
       case NextStep::kRetryUncounted:
         PL_RETURN_IF_ERROR(MoveTask(db_, task_id, TaskStatus::kInProgress, TaskStatus::kOpen, now).status());
         PL_RETURN_IF_ERROR(Comment(task_id, "Pipeline scheduler: run " + run.run_id +
-                                                " never started; re-opening without counting a retry"));
+                                                (f.never_started ? " never started" : " was lost by the cluster (" +
+                                                                                          run.error.value_or("") + ")") +
+                                                "; re-opening without counting a retry"));
         break;
       default:
         PL_RETURN_IF_ERROR(ApplyFailure(task_id, d, run.run_id));
@@ -251,7 +266,7 @@ Status Scheduler::Reject(const std::string& task_id, TaskStatus from, const std:
 Status Scheduler::HarvestVerify(const RunRecord& run, StepResult*) {
   const std::string& task_id = *run.task_id;
   std::string domain = run.domain.value_or("");
-  bool restart = Restartable(run) && !run.started_at;
+  bool restart = (Restartable(run) && !run.started_at) || LostByCluster(run);
   bool pass = (run.status == RunStatus::kDone || run.status == RunStatus::kNeedsInput) &&
               run.exit_code.value_or(1) == 0;
   std::string tail = (restart || pass) ? "" : LogTail(run, kFeedbackBytes);

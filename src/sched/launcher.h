@@ -108,4 +108,20 @@ class Launcher {
 Status FailUnclaimedRuns(Db& db, Micros now, Micros grace);
 inline constexpr Micros kClaimGrace = 5'000'000;
 
+// A run a cluster launcher ends because the machine failed, not the run
+// (the node died, the job was preempted) carries an error with this prefix
+// ("cluster: NODE_FAIL"). The scheduler retries such a run without counting
+// it against the task's attempts.
+inline constexpr const char* kClusterErrorPrefix = "cluster: ";
+bool IsClusterInfrastructureError(const std::string& error);
+
+// Why a run's cluster job waits, as the launcher last saw it: an event of
+// this kind for the run (detail: the cluster's own reason, e.g. "Resources";
+// "" once the job started), written only when the reason changes. `status`
+// is another process than the scheduler and reads it from the store.
+inline constexpr const char* kClusterQueueEvent = "cluster-queue";
+// "queued on Slurm: Resources" for a run whose last such event has a reason;
+// nullopt otherwise. Inside a read transaction.
+Result<std::optional<std::string>> ClusterQueueReason(Db& db, const std::string& task_id, const std::string& run_id);
+
 }  // namespace pipeline

@@ -123,8 +123,9 @@ std::vector<std::string> RenderStatusScreen(const json& j, int width, int height
   running.always = true;
   for (const auto& a : j.value("active_runs", json::array())) {
     double age = a.value("age_s", 0.0), cost = a.value("cost_cents", 0.0);
-    running.items.push_back(fmt::format("  {}  {:<9} {:>5.0f}s {:>4.0f}c  {}  {}", Str(a, "arTaskId"), Str(a, "phase"), age,
-                                        cost, Str(a, "arDomain"), Str(a, "title")));
+    running.items.push_back(fmt::format("  {}  {:<9} {:>5.0f}s {:>4.0f}c  {}  {}{}", Str(a, "arTaskId"), Str(a, "phase"), age,
+                                        cost, Str(a, "arDomain"), Str(a, "title"),
+                                        a.contains("queued") ? "  (" + Str(a, "queued") + ")" : ""));
   }
   running.title = running.items.empty() ? "Running: none" : fmt::format("Running ({})", running.items.size());
 

@@ -8,6 +8,7 @@
 #include "ledger/ledger.h"
 #include "sandbox/memory_limit.h"
 #include "sandbox/protections.h"
+#include "sched/launcher.h"
 #include "sched/scheduler_lock.h"
 #include "sched/waiting.h"
 #include "tasks/task_queries.h"
@@ -49,6 +50,7 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
 
     // Active runs (the seed's shape, plus ours).
     json active = json::array();
+    std::map<std::string, std::string> queued;  // task id -> why its run's cluster job waits
     PL_ASSIGN_OR_RETURN(auto runs, ListRuns(db, /*active_only=*/true));
     for (const auto& r : runs) {
       std::optional<std::string> ns;
@@ -71,6 +73,12 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
                 {"state", RunStatusName(r.status)},
                 {"age_s", static_cast<double>(now - started) / 1e6},
                 {"cost_cents", r.cost_cents}};
+      // A cluster job's pending reason, as the scheduler last recorded it.
+      PL_ASSIGN_OR_RETURN(auto reason, ClusterQueueReason(db, r.task_id.value_or(""), r.run_id));
+      if (reason) {
+        a["queued"] = *reason;
+        if (r.task_id) queued[*r.task_id] = *reason;
+      }
       active.push_back(a);
     }
     j["active_runs"] = active;
@@ -119,7 +127,9 @@ Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptio
       in.memory_gate = [reserve = sandbox->min_free_bytes]() { return CheckFreeMemory(reserve); };
     PL_ASSIGN_OR_RETURN(auto waiting, ComputeWaiting(db, in, clock));
     json wj = json::array(), backoff = json::array(), help = json::array(), skipped = json::array();
-    for (const auto& w : waiting) {
+    for (auto& w : waiting) {
+      if (auto q = queued.find(w.task_id); q != queued.end() && w.kind == WaitKind::kRunning)
+        w.reason = q->second + " (" + w.reason + ")";
       wj.push_back(WaitReasonToJson(w));
       switch (w.kind) {
         case WaitKind::kBackoff:
@@ -172,10 +182,10 @@ std::string FormatStatus(const json& j) {
   s += fmt::format(" (ready={})\n", j["ready"].get<int64_t>());
   s += fmt::format("Active runs: {}\n", j["count"].get<size_t>());
   for (const auto& a : j["active_runs"])
-    s += fmt::format("  - {}  run={}  domain={}  phase={}  age={:.0f}s  cost={:.0f}c\n",
+    s += fmt::format("  - {}  run={}  domain={}  phase={}  age={:.0f}s  cost={:.0f}c{}\n",
                      a["arTaskId"].get<std::string>(), a["arRunId"].get<std::string>(),
                      a["arDomain"].get<std::string>(), a["phase"].get<std::string>(), a["age_s"].get<double>(),
-                     a["cost_cents"].get<double>());
+                     a["cost_cents"].get<double>(), a.contains("queued") ? "  " + a["queued"].get<std::string>() : "");
   if (!j["budgets"].empty()) {
     s += "Budgets (cents):\n";
     for (const auto& b : j["budgets"])

@@ -78,6 +78,13 @@ Decision DecideAfterDev(const SchedulerOptions& o, const DevRunFacts& f) {
     d.reason = "the run never started";
     return d;
   }
+  if (f.lost_by_cluster && f.cluster_losses <= kMaxUncountedClusterLosses) {
+    // Not the task's fault: the attempt is not counted. Its cost, if any,
+    // is still spent (the harvest settles it).
+    d.next = NextStep::kRetryUncounted;
+    d.reason = "the cluster lost the run";
+    return d;
+  }
   if (o.after_run == AfterRun::kReview) {
     d.next = NextStep::kReview;
     d.reason = std::string("run ended ") + RunStatusName(f.status);
@@ -99,6 +106,9 @@ Decision DecideAfterDev(const SchedulerOptions& o, const DevRunFacts& f) {
     return d;
   }
   std::string why = f.status == RunStatus::kDone ? "no commit" : std::string("run ") + RunStatusName(f.status);
+  if (f.lost_by_cluster)
+    why = "the cluster lost " + std::to_string(f.cluster_losses) + " runs of this task; counted from the " +
+          std::to_string(kMaxUncountedClusterLosses + 1) + "th on";
   return DecideFailure(o, f.retries, f.task_cost_cents, f.now, why);
 }
 

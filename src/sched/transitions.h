@@ -20,7 +20,7 @@ enum class NextStep {
   kReview,          // --after-run review: every finished dev run goes to review
   kNeedsHelp,       // a person must look: a question, or the caps were reached
   kRetry,           // back to open with back-off, counted as a failure
-  kRetryUncounted,  // back to open at once (the run never started)
+  kRetryUncounted,  // back to open at once (the run never started, or the cluster lost it)
   kReject,          // back to open as a new patchset, with feedback
 };
 
@@ -37,10 +37,16 @@ struct DevRunFacts {
   RunStatus status = RunStatus::kFailed;
   bool has_commit = false;
   bool never_started = false;     // error "never started": the scheduler died before starting it
+  bool lost_by_cluster = false;   // a "cluster: " error (NODE_FAIL, PREEMPTED): the machine failed, not the run
+  int64_t cluster_losses = 0;     // runs of the task the cluster lost so far, this one included
   int64_t retries = 0;            // the task's counter before this run
   double task_cost_cents = 0;     // every run of the task so far, this one included
   Micros now = 0;
 };
+
+// Runs of one task the cluster may lose before a loss counts as a failure:
+// a cluster that fails every job must not retry it for ever.
+inline constexpr int64_t kMaxUncountedClusterLosses = 10;
 
 Decision DecideAfterDev(const SchedulerOptions& o, const DevRunFacts& f);
 

@@ -184,4 +184,30 @@ Status Client::Release(const std::string& id) {
   return Status::Ok();
 }
 
+Result<PartitionInfo> ParsePartitionLine(std::string_view line) {
+  PartitionInfo p;
+  for (const std::string& field : SplitWhitespace(line)) {
+    size_t eq = field.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = field.substr(0, eq), value = field.substr(eq + 1);
+    if (key == "PartitionName") p.name = value;
+    else if (key == "Default") p.is_default = value == "YES";
+    else if (key == "State") p.state = value;
+  }
+  if (p.name.empty()) return Error{ErrorKind::kInvalidArgument, "slurm: no PartitionName in: " + std::string(line)};
+  return p;
+}
+
+Result<std::vector<PartitionInfo>> Client::Partitions() {
+  PL_ASSIGN_OR_RETURN(CommandResult r, Call({"scontrol", "show", "partition", "-o"}));
+  if (!r.ok()) return Failed("scontrol show partition", r);
+  std::vector<PartitionInfo> out;
+  for (const std::string& line : Split(r.out, '\n')) {
+    if (Trim(line).empty()) continue;
+    PL_ASSIGN_OR_RETURN(PartitionInfo p, ParsePartitionLine(line));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 }  // namespace pipeline::slurm

@@ -51,6 +51,14 @@ bool ValidName(const std::string& s);
 // The sbatch argv for a request (kInvalidArgument for a bad name).
 Result<std::vector<std::string>> SbatchArgv(const SubmitRequest& r);
 
+// One line of `scontrol show partition -o`.
+struct PartitionInfo {
+  std::string name;
+  bool is_default = false;  // Default=YES
+  std::string state;        // State=UP, DOWN, DRAIN, INACTIVE
+};
+Result<PartitionInfo> ParsePartitionLine(std::string_view line);
+
 class Client {
  public:
   Client(ProcessRunner& runner, ClientOptions options);
@@ -73,6 +81,8 @@ class Client {
   // scancel exits 0 even for unknown ids, so the caller confirms with Query.
   Status Cancel(const std::string& id);
   Status Release(const std::string& id);
+  // Every partition the controller knows (scontrol show partition -o).
+  Result<std::vector<PartitionInfo>> Partitions();
 
  private:
   Result<CommandResult> Call(std::vector<std::string> argv);

@@ -91,5 +91,28 @@ TEST(SlurmJobTest, StatesMapOntoRunOutcomes) {
   EXPECT_EQ(OutcomeOf(JobState::kFailed), JobOutcome::kFailed);
 }
 
+TEST(SlurmJobTest, NodeFailureAndPreemptionReadFromEveryCommandAreClusterLosses) {
+  // As the controller prints them while it remembers the job...
+  auto sc = ParseScontrolJob("JobId=41 JobName=pl-pipeline-1 JobState=NODE_FAIL Reason=NodeDown ExitCode=0:0");
+  ASSERT_TRUE(sc.ok()) << sc.message();
+  EXPECT_EQ(sc->state, JobState::kNodeFail);
+  EXPECT_EQ(sc->reason, "NodeDown");
+  auto sq = ParseSqueueLine("42|PREEMPTED|None|pl-pipeline-2");
+  ASSERT_TRUE(sq.ok()) << sq.message();
+  EXPECT_EQ(sq->state, JobState::kPreempted);
+  // ...and from the job-completion record once it was purged.
+  auto ac = ParseSacctLine("43|pl-pipeline-3|NODE_FAIL|0:0|2026-11-24T00:31:54|2026-11-24T00:32:10|acct|/w");
+  ASSERT_TRUE(ac.ok()) << ac.message();
+  EXPECT_EQ(ac->state, JobState::kNodeFail);
+  auto boot = ParseSacctLine("44|pl-pipeline-4|BOOT_FAIL|0:0");
+  ASSERT_TRUE(boot.ok()) << boot.message();
+  for (JobState s : {sc->state, sq->state, ac->state, boot->state})
+    EXPECT_EQ(OutcomeOf(s), JobOutcome::kInfrastructure) << JobStateName(s);
+  // A job that merely failed is the run's failure, counted as usual.
+  auto failed = ParseSqueueLine("45|FAILED|NonZeroExitCode|pl-pipeline-5");
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(OutcomeOf(failed->state), JobOutcome::kFailed);
+}
+
 }  // namespace
 }  // namespace pipeline::slurm

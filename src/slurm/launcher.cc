@@ -1,19 +1,14 @@
 #include "slurm/launcher.h"
 
-#include <signal.h>
-
 #include <algorithm>
 
 #include "agent/run_store.h"
+#include "sched/sched_sql.h"
 #include "slurm/node_job.h"
 #include "util/files.h"
 #include "util/text.h"
 
 namespace pipeline::slurm {
-
-namespace {
-constexpr const char* kInfraPrefix = "cluster: ";
-}
 
 std::string JobNameForRun(const std::string& run_id) {
   std::string name = "pl-";
@@ -26,8 +21,6 @@ std::string JobNameForRun(const std::string& run_id) {
   return name;
 }
 
-bool IsClusterInfrastructureError(const std::string& error) { return StartsWith(error, kInfraPrefix); }
-
 Launcher::Launcher(Db& db, RootPaths paths, Clock& clock, Client& client, ExecutorOptions options)
     : db_(db),
       paths_(std::move(paths)),
@@ -35,6 +28,35 @@ Launcher::Launcher(Db& db, RootPaths paths, Clock& clock, Client& client, Execut
       client_(client),
       options_(std::move(options)),
       local_(db_, paths_, clock_, options_.self_exe) {}
+
+JobPlacement PlaceJob(const ExecutorOptions& o, const std::string& phase, const std::string& domain,
+                      const std::string& profile) {
+  const JobSettings* by_profile = nullptr;
+  const JobSettings* by_domain = nullptr;
+  if (phase == "dev") {
+    std::string name = profile.empty() ? o.default_profile : profile;
+    if (auto it = o.profiles.find(name); it != o.profiles.end()) by_profile = &it->second;
+  }
+  if (auto it = o.domains.find(domain); it != o.domains.end()) by_domain = &it->second;
+  // The first section that names the setting, else the executor's own.
+  auto pick = [&](auto field, auto fallback) {
+    if (by_profile && (by_profile->*field)) return *(by_profile->*field);
+    if (by_domain && (by_domain->*field)) return *(by_domain->*field);
+    return fallback;
+  };
+  JobPlacement p;
+  p.partition = pick(&JobSettings::partition, o.partition);
+  if (phase != "dev") {
+    // Checks go to the check partition wherever it is named, then where dev runs go.
+    if (by_domain && by_domain->check_partition) p.partition = *by_domain->check_partition;
+    else if (!o.check_partition.empty()) p.partition = o.check_partition;
+  }
+  p.account = pick(&JobSettings::account, o.account);
+  p.time_limit_minutes = pick(&JobSettings::time_limit_minutes, o.time_limit_minutes);
+  p.cpus = pick(&JobSettings::cpus, o.cpus);
+  p.mem_mb = pick(&JobSettings::mem_mb, o.mem_mb);
+  return p;
+}
 
 std::string Launcher::RunDirFor(const std::string& run_id) const { return options_.shared_dir + "/runs/" + run_id; }
 
@@ -45,13 +67,23 @@ Status Launcher::Launch(const LaunchRequest& req) {
   PL_RETURN_IF_ERROR(MakeDirs(run_dir));
   PL_RETURN_IF_ERROR(WriteJob(db_, paths_, req.run_id, run_dir));
   PL_ASSIGN_OR_RETURN(std::string script, WriteJobScript(options_.shared_dir));
+  if (!store_template_written_) {
+    // Nodes copy it instead of creating their private store; without it they create one.
+    store_template_written_ = WriteStoreTemplate(options_.shared_dir).ok();
+  }
   SubmitRequest s;
   s.job_name = JobNameForRun(req.run_id);
-  s.partition = req.phase == "dev" || options_.check_partition.empty() ? options_.partition : options_.check_partition;
-  s.account = options_.account;
-  s.time_limit_minutes = options_.time_limit_minutes;
-  s.cpus = options_.cpus;
-  s.mem_mb = options_.mem_mb;
+  std::string profile;
+  if (req.phase == "dev") {
+    PL_ASSIGN_OR_RETURN(RunRecord row, GetRun(db_, req.run_id));
+    profile = row.profile;
+  }
+  JobPlacement place = PlaceJob(options_, req.phase, req.domain, profile);
+  s.partition = place.partition;
+  s.account = place.account;
+  s.time_limit_minutes = place.time_limit_minutes;
+  s.cpus = place.cpus;
+  s.mem_mb = place.mem_mb;
   s.chdir = run_dir;
   s.output = run_dir + "/job.out";
   s.script = script;
@@ -85,6 +117,8 @@ std::optional<Micros> Launcher::PollEvery() const {
   return local ? std::min(*local, options_.poll_every) : options_.poll_every;
 }
 
+Micros Launcher::QueueEvery() const { return std::max<Micros>(options_.poll_every, kQueueEveryAtLeast); }
+
 std::optional<std::string> Launcher::PendingReason(const std::string& run_id) const {
   auto it = jobs_.find(run_id);
   if (it == jobs_.end() || it->second.pending_reason.empty()) return std::nullopt;
@@ -95,11 +129,23 @@ Status Launcher::Reconcile(bool watching) {
   // Ours first: a row a crash left unclaimed between sbatch and the claim
   // is claimed here by its job's name before the local reconcile would
   // take it for a run that never started.
-  // One squeue call for every claimed job, not a scontrol per job per poll.
+  //
+  // A run's end shows first as its result file, which every poll looks for
+  // (a stat per run). The controller is asked less often (QueueEvery): one
+  // squeue call for every claimed job still without a result, not a
+  // scontrol per job per poll. squeue loads every job the controller
+  // remembers, ~150 ms with a few hundred, so asking it at each 50 ms poll
+  // made the poll itself the hand-over's main cost.
+  Micros now = clock_.MonotonicNow();
+  const bool ask_queue = now - last_queue_read_ >= QueueEvery();
   std::vector<std::string> ids;
   for (const auto& [run_id, job] : jobs_)
-    if (!job.id.empty()) ids.push_back(job.id);
-  auto queue = client_.QueueStates(ids);
+    if (!job.id.empty() && !PathExists(RunDirFor(run_id) + "/result.json")) ids.push_back(job.id);
+  Result<std::map<std::string, JobInfo>> queue = std::map<std::string, JobInfo>();
+  if (ask_queue && !ids.empty()) {
+    queue = client_.QueueStates(ids);
+    last_queue_read_ = now;
+  }
   for (auto& [run_id, job] : jobs_) {
     auto row = GetRun(db_, run_id);
     if (!row.ok()) continue;
@@ -120,12 +166,24 @@ Status Launcher::Reconcile(bool watching) {
     const JobInfo* known = nullptr;
     if (queue.ok())
       if (auto it = queue->find(job.id); it != queue->end()) known = &it->second;
-    PL_RETURN_IF_ERROR(Settle(run_id, job, known));
+    // Without a result and not asked this time: the next look at the queue tells.
+    if (!known && !ask_queue && !PathExists(RunDirFor(run_id) + "/result.json")) continue;
+    PL_RETURN_IF_ERROR(Settle(*row, job, known));
   }
   return local_.Reconcile(watching);
 }
 
-Status Launcher::Settle(const std::string& run_id, Job& job, const JobInfo* known) {
+Status Launcher::NotePendingReason(const RunRecord& row, Job& job, std::string reason) {
+  if (reason == "None") reason.clear();  // a job just submitted, not yet looked at
+  if (reason == job.pending_reason) return Status::Ok();
+  Status s = db_.Write(
+      [&] { return AddEvent(db_, clock_.Now(), row.task_id, row.run_id, kClusterQueueEvent, reason); });
+  if (s.ok()) job.pending_reason = std::move(reason);
+  return s;
+}
+
+Status Launcher::Settle(const RunRecord& row, Job& job, const JobInfo* known) {
+  const std::string& run_id = row.run_id;
   std::string run_dir = RunDirFor(run_id);
   PL_ASSIGN_OR_RETURN(std::optional<JobResult> result, ReadJobResult(run_dir));
   if (result) return Import(run_id, job, *result);
@@ -138,11 +196,7 @@ Status Launcher::Settle(const std::string& run_id, Job& job, const JobInfo* know
   }
   if (!*info) return Status::Ok();  // not known yet (sbatch just answered)
   const JobInfo& j = **info;
-  if (!IsFinal(j.state)) {
-    job.pending_reason = j.state == JobState::kPending ? j.reason : "";
-    return Status::Ok();
-  }
-  job.pending_reason.clear();
+  if (!IsFinal(j.state)) return NotePendingReason(row, job, j.state == JobState::kPending ? j.reason : "");
   // Final, yet the result may have landed between our two looks.
   PL_ASSIGN_OR_RETURN(result, ReadJobResult(run_dir));
   if (result) return Import(run_id, job, *result);
@@ -164,7 +218,7 @@ Status Launcher::Settle(const std::string& run_id, Job& job, const JobInfo* know
       break;
     case JobOutcome::kInfrastructure:
       o.status = RunStatus::kFailed;
-      o.error = std::string(kInfraPrefix) + JobStateName(j.state);
+      o.error = std::string(kClusterErrorPrefix) + JobStateName(j.state);
       break;
     default:
       o.status = RunStatus::kFailed;
@@ -177,17 +231,22 @@ Status Launcher::Settle(const std::string& run_id, Job& job, const JobInfo* know
 }
 
 Status Launcher::Import(const std::string& run_id, const Job& job, JobResult result) {
-  // scancel signals every process of the job at once: when the agent dies
-  // of it before the monitor reads its own SIGTERM, the node reports a
-  // failed run "killed by signal 15". Slurm knows better: it was cancelled.
-  if (result.outcome.status == RunStatus::kFailed && result.outcome.term_signal &&
-      (*result.outcome.term_signal == SIGTERM || *result.outcome.term_signal == SIGKILL)) {
+  // Slurm ends a job by signalling every process of it at once (scancel, or
+  // its time limit): the node's monitor then reports the run killed, or
+  // failed when the agent died of it first ("killed by signal 15", or a
+  // shell's exit code 143). Slurm knows better why: it was cancelled, or it
+  // ran out of time. So a run that did not succeed asks Slurm once.
+  const bool signalled = result.outcome.status == RunStatus::kKilled || result.outcome.status == RunStatus::kFailed;
+  if (signalled) {
     auto info = client_.Query(job.id);
     // Still COMPLETING (its processes being killed): ask again next poll.
     if (info.ok() && *info && !IsFinal((*info)->state)) return Status::Ok();
     if (info.ok() && *info && (*info)->state == JobState::kCancelled) {
       result.outcome.status = RunStatus::kKilled;
       result.outcome.error = KillRequested(db_, run_id) ? "killed on request" : "the cluster job was cancelled";
+    } else if (info.ok() && *info && (*info)->state == JobState::kTimeout) {
+      result.outcome.status = RunStatus::kTimeout;
+      result.outcome.error = "the cluster job ran past its time limit";
     }
   }
   Status s = ImportJobResult(db_, run_id, result);

@@ -21,6 +21,8 @@
 // moves the base branch of the repository here, next to the store.
 #pragma once
 
+#include <limits>
+#include <map>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,25 +35,47 @@
 
 namespace pipeline::slurm {
 
+// What one job asks of the cluster. Every field is optional so that a
+// domain's or a profile's section overrides only what it names.
+struct JobSettings {
+  std::optional<std::string> partition;        // dev runs
+  std::optional<std::string> check_partition;  // verify runs (not in a profile: checks run no agent)
+  std::optional<std::string> account;
+  std::optional<int> time_limit_minutes, cpus;
+  std::optional<int64_t> mem_mb;
+};
+
 struct ExecutorOptions {
   std::string shared_dir;        // reachable from every node: runs/<id>/ live here
   std::string partition;         // dev runs; empty: the cluster's default
-  std::string check_partition;   // verify and integration checks; empty: partition
+  std::string check_partition;   // verify runs; empty: partition
   std::string account;
   int time_limit_minutes = 0;
   int cpus = 0;
   int64_t mem_mb = 0;
   std::string self_exe;          // the pipeline binary the nodes run (same path on every node)
   Micros poll_every = 500'000;
+  // [executor.slurm.domains."D"] and [executor.slurm.profiles.P].
+  std::map<std::string, JobSettings> domains, profiles;
+  std::string default_profile;   // the profile of a dev run whose row names none
 };
+
+// Where and how big one run's job is. Each setting comes from the first of:
+// the dev run's profile section, the run's domain section, the executor's
+// own keys. A verify run has no agent, so no profile section applies: its
+// partition is the domain's check_partition, else the executor's, else the
+// dev partition (domain, then executor).
+struct JobPlacement {
+  std::string partition, account;
+  int time_limit_minutes = 0, cpus = 0;
+  int64_t mem_mb = 0;
+};
+JobPlacement PlaceJob(const ExecutorOptions& o, const std::string& phase, const std::string& domain,
+                      const std::string& profile);
 
 // The job name of a run: "pl-" and the run id with every character outside
 // [A-Za-z0-9._-] replaced by '_', at most 128 bytes.
 std::string JobNameForRun(const std::string& run_id);
-
-// An error a cluster run ends with when the machine, not the run, failed:
-// the scheduler retries such a run without counting it against the task.
-bool IsClusterInfrastructureError(const std::string& error);
 
 class Launcher final : public pipeline::Launcher {
  public:
@@ -78,8 +102,16 @@ class Launcher final : public pipeline::Launcher {
   };
   // The run ended: import its result, or record what Slurm says.
   // known: the job's state from this poll's one squeue call, when it had it.
-  Status Settle(const std::string& run_id, Job& job, const JobInfo* known);
+  Status Settle(const RunRecord& row, Job& job, const JobInfo* known);
+  // Records a changed pending reason as a kClusterQueueEvent ("" once the
+  // job runs): one small write per change, for `status` to read.
+  Status NotePendingReason(const RunRecord& row, Job& job, std::string reason);
   Status Import(const std::string& run_id, const Job& job, JobResult result);
+
+  // How often the controller is asked about jobs without a result: the
+  // poll period, but not more often than once in kQueueEveryAtLeast.
+  Micros QueueEvery() const;
+  static constexpr Micros kQueueEveryAtLeast = 1'000'000;
 
   Db& db_;
   RootPaths paths_;
@@ -87,6 +119,8 @@ class Launcher final : public pipeline::Launcher {
   Client& client_;
   ExecutorOptions options_;
   std::map<std::string, Job> jobs_;
+  bool store_template_written_ = false;
+  Micros last_queue_read_ = std::numeric_limits<Micros>::min() / 2;  // never: ask at the first poll
   LocalLauncher local_;  // integration runs
 };
 

@@ -79,6 +79,44 @@ Status WriteJob(Db& db, const RootPaths& paths, const std::string& run_id, const
   return WriteFileAtomic(run_dir + "/job.json", j.dump() + "\n");
 }
 
+namespace {
+constexpr const char* kStoreFiles[] = {"/pipeline.db", "/pipeline.db-wal"};
+}
+
+Status WriteStoreTemplate(const std::string& shared_dir) {
+  std::string final_dir = shared_dir + "/store-template";
+  if (PathExists(final_dir + "/pipeline.db")) return Status::Ok();
+  std::string tmp = shared_dir + "/store-template.tmp-" + std::to_string(getpid());
+  (void)RemoveAll(tmp);
+  {
+    PL_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, CreateStore(RootPaths{tmp}));
+  }
+  // A directory rename is atomic: a node sees no template or a whole one.
+  if (rename(tmp.c_str(), final_dir.c_str()) != 0 && !PathExists(final_dir + "/pipeline.db")) {
+    Status err = Error{ErrorKind::kIO, "cannot rename " + tmp + " to " + final_dir};
+    (void)RemoveAll(tmp);
+    return err;
+  }
+  (void)RemoveAll(tmp);  // another scheduler's template won
+  return Status::Ok();
+}
+
+// Copies the store template into the private root; false when there is
+// none (CreateStore then builds the store from nothing).
+static bool CopyStoreTemplate(const std::string& shared_dir, const RootPaths& local) {
+  std::string from = shared_dir + "/store-template";
+  if (!PathExists(from + "/pipeline.db")) return false;
+  for (const char* f : kStoreFiles) {
+    if (!PathExists(from + f)) continue;
+    auto data = ReadFile(from + f);
+    if (!data.ok() || !WriteFileAtomic(local.root + f, *data, FileSync::kNoFsync).ok()) {
+      for (const char* g : kStoreFiles) (void)RemoveAll(local.root + g);
+      return false;
+    }
+  }
+  return true;
+}
+
 int RunNodeJob(const std::string& run_dir_in) {
   std::string run_dir = AbsolutePath(run_dir_in);
   auto text = ReadFile(run_dir + "/job.json");
@@ -123,7 +161,9 @@ int RunNodeJob(const std::string& run_dir_in) {
   std::string why;
   auto prepare = [&]() -> Status {
     PL_RETURN_IF_ERROR(WriteFileAtomic(local.config(), j.value("config", ""), FileSync::kNoFsync));
-    PL_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, CreateStore(local));
+    // RUN_DIR is SHARED_DIR/runs/<id>: the template is two levels up.
+    (void)CopyStoreTemplate(Dirname(Dirname(run_dir)), local);
+    PL_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, CreateStore(local));  // opens (and migrates) a copied one
     if (j.contains("task") && j["task"].is_string()) {
       std::istringstream in(j["task"].get<std::string>() + "\n");
       PL_RETURN_IF_ERROR(TaskStore(*db, SystemClock()).Import(in));

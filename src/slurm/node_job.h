@@ -33,6 +33,12 @@ namespace pipeline::slurm {
 // (its row, its task if any, the config's text). RUN_DIR must exist.
 Status WriteJob(Db& db, const RootPaths& paths, const std::string& run_id, const std::string& run_dir);
 
+// Scheduler's host: an empty, migrated store in SHARED_DIR/store-template/
+// (made once, atomically), which a node copies instead of creating its
+// private store from nothing: creating one is a schema's worth of
+// statements and half a dozen fsyncs, a copy is two small files.
+Status WriteStoreTemplate(const std::string& shared_dir);
+
 // The node: runs the job in RUN_DIR and writes RUN_DIR/result.json.
 // Returns the process's exit code (0 when a result was written, whatever
 // the run's own outcome).

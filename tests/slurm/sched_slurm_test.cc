@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
 
 #include "sched_fixture.h"
 #include "slurm/cluster.h"
@@ -60,6 +63,52 @@ TEST(SchedSlurm, WholePipelineOnSlurmLandsEveryTaskWithExactCosts) {
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'settled'"), 3);
   EXPECT_EQ(repo.Int("SELECT COUNT(DISTINCT cluster_job) FROM runs WHERE cluster_job IS NOT NULL"),
             repo.Int("SELECT COUNT(*) FROM runs WHERE cluster_job IS NOT NULL"));
+}
+
+TEST(SchedSlurm, FiftyTasksLandWithExactCostsAndEveryRunSubmittedOnce) {
+  std::string conf = EnsureSlurmCluster();
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  SchedRepo repo("");
+  WriteTextFile(repo.paths().config(), SlurmConfig(conf, CostlyCommitAgent(repo.dir()), "max_active = 16\n"));
+  const int kTasks = 50;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kTasks; ++i) ids.push_back(repo.Task("change " + std::to_string(i), "d" + std::to_string(i)));
+  auto r = repo.Run({"--until-idle", "--quiet"}, 280000);
+  ASSERT_EQ(r.exit.exit_code, 0) << r.err;
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM tasks WHERE status = 'done'"), kTasks);
+  // Costs exact: 7 cents per dev run, each hold settled once.
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE phase = 'dev'"), kTasks);
+  EXPECT_EQ(repo.Int("SELECT IFNULL(SUM(cents), 0) FROM ledger WHERE kind = 'spend'"), 7 * kTasks);
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'held'"), 0);
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'settled'"), kTasks);
+  // No job submitted twice: every dev and verify run is exactly one job in
+  // the cluster's own job-completion record (its name carries the run id).
+  std::vector<std::string> runs;
+  {
+    auto db = repo.Open();
+    auto s = db->Prepare("SELECT run_id FROM runs WHERE phase IN ('dev', 'verify')");
+    ASSERT_TRUE(s.ok());
+    while (*s->Step()) runs.push_back(s->Text(0));
+  }
+  ASSERT_EQ(runs.size(), 2u * kTasks);
+  std::string jobcomp = SlurmClusterDir() + "/log/jobcomp.log";
+  // How many records name each run's job.
+  auto records = [&] {
+    std::string text = ReadTextFile(jobcomp);
+    std::map<std::string, int> n;
+    for (const std::string& run : runs) {
+      std::string needle = " Name=pl-" + run + " ";
+      for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n[run];
+    }
+    return n;
+  };
+  // A record is written as its job ends, which may follow the result by a moment.
+  auto seen = records();
+  for (int i = 0; i < 100 && seen.size() < runs.size(); ++i) {
+    usleep(100'000);
+    seen = records();
+  }
+  for (const std::string& run : runs) EXPECT_EQ(seen[run], 1) << run;
 }
 
 TEST(SchedSlurm, MisconfiguredExecutorIsAOneLineErrorAndStartsNothing) {
@@ -162,6 +211,102 @@ TEST(SchedSlurm, KilledSchedulerIsRestartedAndAdoptsItsJobsWithoutResubmitting) 
   // The two jobs were adopted, not submitted again: one dev run per task.
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE phase = 'dev'"), 2);
   EXPECT_EQ(repo.Int("SELECT IFNULL(SUM(cents), 0) FROM ledger WHERE kind = 'spend'"), 14);
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'held'"), 0);
+}
+
+// A job that holds both CPUs of the test node on the `strict` partition
+// (no oversubscription), cancelled when the test ends however it ends.
+class NodeBlocker {
+ public:
+  explicit NodeBlocker(std::string conf) : conf_(std::move(conf)) {
+    auto r = RunArgv({"sbatch", "--parsable", "-p", "strict", "-c", "2", "--job-name=blocker", "--output=/dev/null",
+                      "--wrap", "sleep 300"},
+                     "/tmp", {{"SLURM_CONF", conf_}});
+    EXPECT_TRUE(r.ok()) << r.err;
+    id_ = r.ok() ? r.out.substr(0, r.out.find_first_of(";\n")) : "";
+    // Running before anything queues behind it.
+    for (int i = 0; i < 200 && !id_.empty(); ++i) {
+      auto q = RunArgv({"squeue", "-h", "-j", id_, "-o", "%T"}, "", {{"SLURM_CONF", conf_}});
+      if (q.ok() && q.out.find("RUNNING") != std::string::npos) return;
+      usleep(50'000);
+    }
+    ADD_FAILURE() << "the blocking job " << id_ << " did not start";
+  }
+  ~NodeBlocker() { Release(); }
+  void Release() {
+    if (!id_.empty()) (void)RunArgv({"scancel", id_}, "", {{"SLURM_CONF", conf_}});
+    id_.clear();
+  }
+
+ private:
+  std::string conf_, id_;
+};
+
+TEST(SchedSlurm, StatusShowsWhyAJobIsQueuedOnSlurm) {
+  std::string conf = EnsureSlurmCluster();
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  SchedRepo repo("");
+  WriteTextFile(repo.paths().config(),
+                SlurmConfig(conf, CostlyCommitAgent(repo.dir())) + "partition = \"strict\"\n");
+  std::string id = repo.Task("a change", std::string("src/api"));
+  NodeBlocker blocker(conf);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  pid_t sched = StartScheduler(repo);
+  ASSERT_GT(sched, 0);
+  // The run's job waits for the node the blocker holds; status, another
+  // process than the scheduler, says why.
+  std::string queued;
+  nlohmann::json snap;
+  for (int i = 0; i < 300 && queued.empty(); ++i) {
+    auto st = RunPipeline({"status", "--json"}, repo.dir());
+    if (st.ok()) {
+      snap = nlohmann::json::parse(st.out, nullptr, false);
+      if (snap.is_object())
+        for (const auto& a : snap.value("active_runs", nlohmann::json::array()))
+          if (a.value("arTaskId", "") == id && a.contains("queued")) queued = a["queued"].get<std::string>();
+    }
+    if (queued.empty()) usleep(50'000);
+  }
+  EXPECT_EQ(queued, "queued on Slurm: Resources") << snap.dump();
+  bool in_waiting = false;
+  for (const auto& w : snap.value("waiting", nlohmann::json::array()))
+    if (w.value("task_id", "") == id && w.value("reason", "").find("queued on Slurm: Resources") == 0) in_waiting = true;
+  EXPECT_TRUE(in_waiting) << snap.dump();
+  auto text = RunPipeline({"status"}, repo.dir());
+  EXPECT_NE(text.out.find("queued on Slurm: Resources"), std::string::npos) << text.out;
+  // Once the node is free the job runs and the run lands as usual.
+  blocker.Release();
+  int status = 0;
+  ASSERT_EQ(waitpid(sched, &status, 0), sched);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(repo.Status(id), "done");
+  // The reason was written when it appeared; once the run ended status no
+  // longer says it waits.
+  EXPECT_GE(repo.Int("SELECT COUNT(*) FROM events WHERE kind = 'cluster-queue' AND detail = 'Resources'"), 1);
+  auto after = RunPipeline({"status"}, repo.dir());
+  EXPECT_TRUE(after.ok()) << after.err;
+  EXPECT_EQ(after.out.find("queued on Slurm"), std::string::npos) << after.out;
+}
+
+// Slurm's minimum limit is one minute and slurmctld looks at limits every
+// 30 s, so this test takes 60-95 s: it is the one slow Slurm test.
+TEST(SchedSlurm, AJobPastItsTimeLimitEndsTheRunAsTimeout) {
+  std::string conf = EnsureSlurmCluster();
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  SchedRepo repo("");
+  WriteTextFile(repo.paths().config(), SlurmConfig(conf, SlowFirstAgent(repo.dir(), 600)) +
+                                           "time_limit_minutes = 1\n[sandbox]\nenabled = false\n");
+  std::string id = repo.Task("a change", std::string("src/api"));
+  auto r = repo.Run({"--until-idle"}, 240000);
+  ASSERT_EQ(r.exit.exit_code, 0) << r.err;
+  // The first attempt ran out of time on the cluster; the retry landed.
+  EXPECT_EQ(repo.Text("SELECT status || ': ' || IFNULL(error, '') FROM runs WHERE phase = 'dev' ORDER BY created_at LIMIT 1"),
+            "timeout: the cluster job ran past its time limit");
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE phase = 'dev'"), 2);
+  EXPECT_EQ(repo.Status(id), "done");
+  std::string job = repo.Text("SELECT cluster_job FROM runs WHERE phase = 'dev' ORDER BY created_at LIMIT 1");
+  auto state = RunArgv({"scontrol", "show", "job", "-o", job}, "", {{"SLURM_CONF", conf}});
+  EXPECT_NE(state.out.find("JobState=TIMEOUT"), std::string::npos) << state.out << state.err;
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'held'"), 0);
 }
 

@@ -1,0 +1,85 @@
+// The doctor's cluster checks against scripted Slurm answers: the lines a
+// person reads, and what is not tried after a check that failed.
+#include "slurm/doctor.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+namespace pipeline::slurm {
+namespace {
+
+class ScriptedRunner : public ProcessRunner {
+ public:
+  void Answer(int exit_code, std::string out, std::string err = "") {
+    CommandResult r;
+    r.exit.exit_code = exit_code;
+    r.out = std::move(out);
+    r.err = std::move(err);
+    answers_.push_back(std::move(r));
+  }
+  Result<CommandResult> Run(const Command& cmd) override {
+    calls.push_back(cmd.argv);
+    if (answers_.empty()) return Error{ErrorKind::kIO, "no scripted answer"};
+    CommandResult r = answers_.front();
+    answers_.pop_front();
+    return r;
+  }
+  std::vector<std::vector<std::string>> calls;
+
+ private:
+  std::deque<CommandResult> answers_;
+};
+
+constexpr const char* kPartitions =
+    "PartitionName=debug AllowGroups=ALL Default=YES QoS=N/A State=UP TotalCPUs=2\n"
+    "PartitionName=strict AllowGroups=ALL Default=NO QoS=N/A State=DRAIN TotalCPUs=2\n";
+
+TEST(SlurmDoctor, PartitionLinesAreParsed) {
+  auto p = ParsePartitionLine("PartitionName=debug AllowGroups=ALL Default=YES State=UP");
+  ASSERT_TRUE(p.ok()) << p.message();
+  EXPECT_EQ(p->name, "debug");
+  EXPECT_TRUE(p->is_default);
+  EXPECT_EQ(p->state, "UP");
+  EXPECT_FALSE(ParsePartitionLine("AllowGroups=ALL Default=YES").ok());
+}
+
+TEST(SlurmDoctor, AControllerThatDoesNotAnswerStopsTheChecks) {
+  ScriptedRunner runner;
+  runner.Answer(1, "Slurmctld(primary) at vm is DOWN\n");
+  Client client(runner, {});
+  FakeClock clock;
+  ExecutorOptions o;
+  o.shared_dir = "/nonexistent/shared";
+  auto lines = CheckCluster(client, o, "/etc/slurm/slurm.conf", clock);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].level, CheckLevel::kProblem);
+  EXPECT_NE(lines[0].message.find("does not answer `scontrol ping` (SLURM_CONF=/etc/slurm/slurm.conf)"),
+            std::string::npos)
+      << lines[0].message;
+  EXPECT_EQ(runner.calls.size(), 1u);
+}
+
+TEST(SlurmDoctor, AnUnknownPartitionIsAProblemAndNoProbeIsSubmitted) {
+  ScriptedRunner runner;
+  runner.Answer(0, "Slurmctld(primary) at vm is UP\n");
+  runner.Answer(0, kPartitions);
+  Client client(runner, {});
+  FakeClock clock;
+  ExecutorOptions o;
+  o.shared_dir = "/nonexistent/shared";
+  o.partition = "agents";
+  o.check_partition = "strict";
+  auto lines = CheckCluster(client, o, "", clock);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].level, CheckLevel::kOk);
+  EXPECT_EQ(lines[1].level, CheckLevel::kProblem);
+  EXPECT_EQ(lines[1].message,
+            "executor.slurm.partition \"agents\" is not a partition of this cluster; use one of: debug (default), strict");
+  EXPECT_EQ(lines[2].level, CheckLevel::kWarning);  // strict is DRAIN
+  EXPECT_NE(lines[2].message.find("is DRAIN"), std::string::npos) << lines[2].message;
+  for (const auto& argv : runner.calls) EXPECT_NE(argv[0], "sbatch");
+}
+
+}  // namespace
+}  // namespace pipeline::slurm
