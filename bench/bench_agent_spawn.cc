@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_stats.h"
 #include "proc/process.h"
 #include "testutil/testutil.h"
 
@@ -25,15 +26,8 @@ using Clock = std::chrono::steady_clock;
 
 static double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-static double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-static double P90(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() * 9 / 10];
-}
+using pipeline::bench::Median;
+using pipeline::bench::P90;
 
 static bool RunOk(const std::vector<std::string>& argv, const std::string& cwd) {
   SpawnOptions o;

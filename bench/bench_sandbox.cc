@@ -17,21 +17,15 @@
 #include <thread>
 #include <vector>
 
+#include "bench_stats.h"
 #include "proc/process.h"
 #include "testutil/testutil.h"
 #include "util/text.h"
 
 using namespace pipeline;
 
-static double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-static double P90(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() * 9 / 10];
-}
+using pipeline::bench::Median;
+using pipeline::bench::P90;
 
 static int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_stats.h"
 #include "git/git.h"
 #include "proc/process.h"
 #include "sandbox/git_confine.h"
@@ -25,15 +26,8 @@
 
 using namespace pipeline;
 
-static double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-static double P90(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() * 9 / 10];
-}
+using pipeline::bench::Median;
+using pipeline::bench::P90;
 
 static double Ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();

@@ -87,20 +87,7 @@ class RealAgentsSupervisedTest : public ::testing::Test {
     auto r = RunPipeline(args, repo_, {{"PATH", ToolsBinDir() + ":" + (path ? path : "/usr/bin:/bin")}});
     EXPECT_EQ(r.exit.exit_code, 0) << r.err;
     if (r.exit.exit_code != 0) return json::object();
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    json j;
-    while (std::chrono::steady_clock::now() < until) {
-      auto s = RunPipeline({"agent", "status", run_id, "--json"}, repo_);
-      j = json::parse(s.out, nullptr, false);
-      if (!j.is_object()) {
-        ADD_FAILURE() << s.out << s.err;
-        return json::object();
-      }
-      if (j.value("status", "") != "running") return j;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ADD_FAILURE() << "run " << run_id << " did not end: " << j.dump();
-    return j;
+    return WaitForRunEnd(run_id, [&](const std::vector<std::string>& a) { return RunPipeline(a, repo_); });
   }
 
   std::string Head() { return Trim(RunArgv({"git", "-C", repo_, "rev-parse", "HEAD"}).out); }

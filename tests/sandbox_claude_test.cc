@@ -31,23 +31,6 @@ namespace {
 
 using nlohmann::json;
 
-// Every process whose command line holds marker.
-std::vector<pid_t> ProcessesWith(const std::string& marker) {
-  std::vector<pid_t> out;
-  DIR* d = opendir("/proc");
-  if (!d) return out;
-  while (struct dirent* e = readdir(d)) {
-    pid_t pid = std::atoi(e->d_name);
-    if (pid <= 0 || pid == getpid()) continue;
-    std::string cmd = ReadTextFile("/proc/" + std::string(e->d_name) + "/cmdline");
-    for (char& c : cmd)
-      if (c == '\0') c = ' ';
-    if (cmd.find(marker) != std::string::npos) out.push_back(pid);
-  }
-  closedir(d);
-  return out;
-}
-
 // A Bash tool call that runs cmd and prints "RESULT:name=ok" or
 // "RESULT:name=refused". The command text itself holds neither outcome, so
 // only the shell's output can say it.
@@ -117,20 +100,7 @@ class SandboxClaudeTest : public ::testing::Test {
                        "claude-sonnet-4-5", "--workspace", ws_, "--task-id", task_});
     EXPECT_EQ(r.exit.exit_code, 0) << r.err;
     if (r.exit.exit_code != 0) return json::object();
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    json j;
-    while (std::chrono::steady_clock::now() < until) {
-      auto s = Pipeline({"agent", "status", run_id, "--json"});
-      j = json::parse(s.out, nullptr, false);
-      if (!j.is_object()) {
-        ADD_FAILURE() << s.out << s.err;
-        return json::object();
-      }
-      if (j.value("status", "") != "running") return j;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ADD_FAILURE() << "run " << run_id << " did not end: " << j.dump();
-    return j;
+    return WaitForRunEnd(run_id, [&](const std::vector<std::string>& a) { return Pipeline(a); }, 120);
   }
 
   // What the shells inside printed: the text of every tool result in the

@@ -23,27 +23,11 @@ namespace pipeline {
 namespace {
 
 using nlohmann::json;
+using testing::ProcessesWith;
 using testing::ReadTextFile;
 using testing::RunArgv;
 using testing::RunPipeline;
 using testing::WriteTextFile;
-
-// Every process whose command line holds marker.
-std::vector<pid_t> ProcessesWith(const std::string& marker) {
-  std::vector<pid_t> out;
-  DIR* d = opendir("/proc");
-  if (!d) return out;
-  while (struct dirent* e = readdir(d)) {
-    pid_t pid = std::atoi(e->d_name);
-    if (pid <= 0 || pid == getpid()) continue;
-    std::string cmd = ReadTextFile("/proc/" + std::string(e->d_name) + "/cmdline");
-    for (char& c : cmd)
-      if (c == '\0') c = ' ';
-    if (cmd.find(marker) != std::string::npos) out.push_back(pid);
-  }
-  closedir(d);
-  return out;
-}
 
 // A loopback TCP listener on a port of the kernel's choosing.
 struct Listener {
@@ -129,16 +113,7 @@ class SandboxTest : public ::testing::Test {
   }
 
   json WaitForEnd(const std::string& run_id) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    json j;
-    while (std::chrono::steady_clock::now() < until) {
-      auto r = Pipeline({"agent", "status", run_id, "--json"});
-      j = json::parse(r.out, nullptr, false);
-      if (j.is_object() && j.value("status", "") != "running") return j;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "run " << run_id << " did not end: " << j.dump();
-    return j;
+    return testing::WaitForRunEnd(run_id, [&](const std::vector<std::string>& a) { return Pipeline(a); });
   }
 
   std::string Log(const std::string& run_id) { return Pipeline({"agent", "logs", run_id}).out; }

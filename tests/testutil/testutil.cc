@@ -1,11 +1,13 @@
 #include "testutil/testutil.h"
 
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "util/files.h"
 
@@ -74,6 +76,39 @@ std::string ReadTextFile(const std::string& path) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+std::vector<pid_t> ProcessesWith(const std::string& marker) {
+  std::vector<pid_t> out;
+  DIR* d = opendir("/proc");
+  if (!d) return out;
+  while (struct dirent* e = readdir(d)) {
+    pid_t pid = std::atoi(e->d_name);
+    if (pid <= 0 || pid == getpid()) continue;
+    std::string cmd = ReadTextFile("/proc/" + std::string(e->d_name) + "/cmdline");
+    for (char& c : cmd)
+      if (c == '\0') c = ' ';
+    if (cmd.find(marker) != std::string::npos) out.push_back(pid);
+  }
+  closedir(d);
+  return out;
+}
+
+nlohmann::json WaitForRunEnd(const std::string& run_id,
+                             const std::function<CommandResult(const std::vector<std::string>&)>& pipeline,
+                             int seconds) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  nlohmann::json j;
+  std::string last;
+  while (std::chrono::steady_clock::now() < until) {
+    auto r = pipeline({"agent", "status", run_id, "--json"});
+    j = nlohmann::json::parse(r.out, nullptr, false);
+    if (j.is_object() && j.value("status", "") != "running") return j;
+    last = r.out + r.err;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "run " << run_id << " did not end: " << last;
+  return j.is_object() ? j : nlohmann::json::object();
 }
 
 }  // namespace pipeline::testing

@@ -2,9 +2,14 @@
 // running the built `pipeline` binary the way a user would.
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "proc/process.h"
 
@@ -40,5 +45,15 @@ void InitGitRepo(const std::string& dir);
 
 void WriteTextFile(const std::string& path, const std::string& text);
 std::string ReadTextFile(const std::string& path);
+
+// Every process but this one whose command line holds marker.
+std::vector<pid_t> ProcessesWith(const std::string& marker);
+
+// Polls `pipeline agent status RUN --json` through `pipeline` (which runs the
+// CLI with the caller's directory and environment) until the run is no
+// longer running; its last answer, or a test failure after `seconds`.
+nlohmann::json WaitForRunEnd(const std::string& run_id,
+                             const std::function<CommandResult(const std::vector<std::string>&)>& pipeline,
+                             int seconds = 60);
 
 }  // namespace pipeline::testing
