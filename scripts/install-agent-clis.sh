@@ -6,6 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# One install into tools/ at a time: test processes started in parallel each
+# ask for the tools, and two npm installs into one tree undo each other
+# (ENOTEMPTY, half-written packages). The check below runs under the lock, so
+# a second caller waits for the first and then finds the tools in place.
+mkdir -p tools
+exec 9>tools/.install.lock
+flock 9
+
 claude_version="2.1.332"
 codex_version="0.169.0"
 prefix="tools"

@@ -21,7 +21,8 @@ inline std::string ToolsBin(const std::string& name) { return ToolsBinDir() + "/
 // Installs the CLIs when missing; returns the failure reason or "".
 inline const std::string& EnsureAgentClis() {
   static const std::string reason = [] {
-    if (PathExists(ToolsBin("claude")) && PathExists(ToolsBin("codex"))) return std::string();
+    // Always through the script: it holds a lock while it checks and installs,
+    // so a test process never sees another's half-finished install.
     auto r = RunArgv({SourceDir() + "/scripts/install-agent-clis.sh"}, SourceDir(), {}, 600000);
     if (r.ok()) return std::string();
     return "scripts/install-agent-clis.sh failed (exit " + std::to_string(r.exit.exit_code) + "): " + Trim(r.err);

@@ -37,7 +37,8 @@ const std::string& EnsureBrowserDriver() {
   static const std::string reason = [] {
     if (!PathExists(ChromiumPath()))
       return "no Chromium at " + ChromiumPath() + " (apt-get install chromium, or run scripts/setup.sh)";
-    if (PathExists(SourceDir() + "/tools/browser/node_modules/puppeteer-core/package.json")) return std::string();
+    // Always through the script: it holds a lock while it checks and installs,
+    // so a test process never sees another's half-finished install.
     auto r = RunArgv({SourceDir() + "/scripts/install-browser-driver.sh"}, SourceDir(), {}, 600000);
     if (r.ok()) return std::string();
     return "scripts/install-browser-driver.sh failed (exit " + std::to_string(r.exit.exit_code) + "): " + Trim(r.err);
