@@ -121,13 +121,7 @@ BatchWorkResult BatchIntegrator::Run(const BatchWorkRequest& req, const BatchWor
 Result<std::optional<BatchWorkResult>> BatchIntegrator::Attempt(const BatchWorkRequest& req,
                                                                 const BatchWorkHooks& hooks) {
   using Out = std::optional<BatchWorkResult>;
-  const std::string base_ref = "refs/heads/" + req.base;
-  auto base = git_.RevParse(base_ref);
-  if (!base.ok()) {
-    if (base.kind() == ErrorKind::kNotFound) return NotFound("base branch " + Quoted(req.base) + " does not exist");
-    return base.error();
-  }
-  const std::string b = *base;
+  PL_ASSIGN_OR_RETURN(const std::string b, Integrator::BaseTip(git_, req.base));
   PL_ASSIGN_OR_RETURN(std::string base_tree, git_.RevParse(b + "^{tree}"));
 
   BatchWorkResult res;

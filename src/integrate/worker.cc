@@ -14,6 +14,14 @@ namespace pipeline {
 Integrator::Integrator(Git& git, ProcessRunner& runner, RootPaths paths)
     : git_(git), runner_(runner), paths_(std::move(paths)) {}
 
+Result<std::string> Integrator::BaseTip(Git& git, const std::string& base) {
+  auto tip = git.RevParse("refs/heads/" + base);
+  if (!tip.ok() && tip.kind() == ErrorKind::kNotFound) {
+    return NotFound("base branch " + Quoted(base) + " does not exist");
+  }
+  return tip;
+}
+
 std::string Integrator::SquashMessage(const IntegrateRequest& req) {
   return req.task_id + ": " + SingleLine(req.title) + "\n\nTask-Id: " + req.task_id + "\n";
 }
@@ -63,12 +71,7 @@ Result<std::optional<IntegrateOutcome>> Integrator::Attempt(const IntegrateReque
                                                             const IntegrateHooks& hooks, int attempt) {
   using Out = std::optional<IntegrateOutcome>;
   const std::string base_ref = "refs/heads/" + req.base;
-  auto base = git_.RevParse(base_ref);
-  if (!base.ok()) {
-    if (base.kind() == ErrorKind::kNotFound) return NotFound("base branch " + Quoted(req.base) + " does not exist");
-    return base.error();
-  }
-  const std::string b = *base;
+  PL_ASSIGN_OR_RETURN(const std::string b, Integrator::BaseTip(git_, req.base));
   PL_ASSIGN_OR_RETURN(std::string branch, TaskBranch(req.task_id));
   auto tip = git_.RevParse("refs/heads/" + branch);
   if (!tip.ok()) {

@@ -56,6 +56,10 @@ class Integrator {
  public:
   Integrator(Git& git, ProcessRunner& runner, RootPaths paths);
 
+  // The commit the base branch points at; a missing branch is NotFound with
+  // the line a person reads. Both workers start each attempt from it.
+  static Result<std::string> BaseTip(Git& git, const std::string& base);
+
   IntegrateOutcome Run(const IntegrateRequest& req, const IntegrateHooks& hooks = {});
 
   // The message of the base's new head: "<id>: <title>" (merge: "Merge task

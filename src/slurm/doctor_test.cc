@@ -4,32 +4,10 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
+#include "slurm/slurm_testing.h"
 
 namespace pipeline::slurm {
 namespace {
-
-class ScriptedRunner : public ProcessRunner {
- public:
-  void Answer(int exit_code, std::string out, std::string err = "") {
-    CommandResult r;
-    r.exit.exit_code = exit_code;
-    r.out = std::move(out);
-    r.err = std::move(err);
-    answers_.push_back(std::move(r));
-  }
-  Result<CommandResult> Run(const Command& cmd) override {
-    calls.push_back(cmd.argv);
-    if (answers_.empty()) return Error{ErrorKind::kIO, "no scripted answer"};
-    CommandResult r = answers_.front();
-    answers_.pop_front();
-    return r;
-  }
-  std::vector<std::vector<std::string>> calls;
-
- private:
-  std::deque<CommandResult> answers_;
-};
 
 constexpr const char* kPartitions =
     "PartitionName=debug AllowGroups=ALL Default=YES QoS=N/A State=UP TotalCPUs=2\n"
@@ -78,7 +56,7 @@ TEST(SlurmDoctor, AnUnknownPartitionIsAProblemAndNoProbeIsSubmitted) {
             "executor.slurm.partition \"agents\" is not a partition of this cluster; use one of: debug (default), strict");
   EXPECT_EQ(lines[2].level, CheckLevel::kWarning);  // strict is DRAIN
   EXPECT_NE(lines[2].message.find("is DRAIN"), std::string::npos) << lines[2].message;
-  for (const auto& argv : runner.calls) EXPECT_NE(argv[0], "sbatch");
+  for (const auto& call : runner.calls) EXPECT_NE(call.argv[0], "sbatch");
 }
 
 }  // namespace
