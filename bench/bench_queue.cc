@@ -12,6 +12,8 @@
 // check (verified here, commit by commit).
 //
 // Usage: bench_queue [V=1] [batch_max=32] [parallel=4]
+// Environment: BENCH_QUEUE_ONLY="N fail% conflict%" runs one scenario;
+// BENCH_QUEUE_LOG=1 prints each batch's log and answers.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -122,6 +124,7 @@ Figures RunScenario(const Scenario& sc, double v, int batch_max, int parallel) {
     if (!green.empty()) args.insert(args.end(), {"--green-base", green});
     auto r = RunPipeline(args, repo);
     ++f.batches;
+    if (getenv("BENCH_QUEUE_LOG")) fprintf(stderr, "%s%s", r.err.c_str(), r.out.c_str());
     std::map<std::string, std::string> outcome;
     for (const std::string& line : Split(Trim(r.out), '\n')) {
       auto j = nlohmann::json::parse(line, nullptr, false);
@@ -166,9 +169,14 @@ int main(int argc, char** argv) {
   printf("merge queue: check = sleep %.1f s, batch_max %d, parallel %d\n", v, batch_max, parallel);
   printf("%4s %5s %6s | %7s %8s %7s %6s %7s | %6s %6s %7s %8s %6s\n", "N", "fail", "confl", "wall s", "serial s",
          "limit s", "x lim", "x ser", "landed", "failed", "confl.", "chk/land", "clean");
+  // BENCH_QUEUE_ONLY="N fail conflict" runs one scenario (with
+  // BENCH_QUEUE_LOG set, each batch's log and answers are printed).
+  int only_n = 0, only_fail = 0, only_conflict = 0;
+  if (const char* only = getenv("BENCH_QUEUE_ONLY")) sscanf(only, "%d %d %d", &only_n, &only_fail, &only_conflict);
   for (int n : {12, 32})
     for (int fail : {0, 10, 25})
       for (int conflict : {0, 20}) {
+        if (only_n && (n != only_n || fail != only_fail || conflict != only_conflict)) continue;
         Figures f = RunScenario({n, fail, conflict}, v, batch_max, parallel);
         const double serial = n * v, limit = 2 * v;
         printf("%4d %4d%% %5d%% | %7.2f %8.1f %7.1f %6.2f %7.2f | %6d %6d %7d %8.2f %6s\n", n, fail, conflict, f.wall_s,

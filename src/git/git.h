@@ -5,7 +5,8 @@
 // directory given is the repository used.
 //
 // A Git object is bound to one repository (its main working tree). It holds
-// no state besides the cached commit identity, and is used from one thread.
+// no state besides the cached commit identity (filled under a lock), so the
+// merge queue may call it from several threads at once.
 //
 // Integration needs no checkout: MergeTree (`git merge-tree --write-tree`)
 // computes the merged tree, CommitTree makes the commit, and
@@ -14,6 +15,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +53,9 @@ struct ArchiveEntry {
   std::string sha;
   std::string subject;  // of the archived commit
 };
+
+// A full object id as git prints it (40 or 64 lowercase hex digits).
+bool IsHexCommitId(std::string_view s);
 
 class Git {
  public:
@@ -194,6 +200,13 @@ class Git {
   ProcessRunner& runner_;
   std::string repo_dir_;
   std::optional<std::map<std::string, std::string>> identity_env_;  // cached by IdentityEnv
+  // The merge queue builds and checks heads on several threads: the one
+  // piece of state is filled under this lock (shared so a Git stays copyable).
+  std::shared_ptr<std::mutex> identity_mu_ = std::make_shared<std::mutex>();
+  // `git worktree add` and `git worktree list` from two threads at once: the
+  // list can read the other's half-written record and fail. ExportTree makes
+  // its worktrees one at a time.
+  std::shared_ptr<std::mutex> worktree_mu_ = std::make_shared<std::mutex>();
 };
 
 }  // namespace pipeline

@@ -7,15 +7,16 @@
 #include "util/text.h"
 
 namespace pipeline {
-namespace {
 
-bool IsHexSha(std::string_view s) {
+bool IsHexCommitId(std::string_view s) {
   if (s.size() != 40 && s.size() != 64) return false;
   for (char c : s) {
     if (!std::isxdigit(static_cast<unsigned char>(c)) || std::isupper(static_cast<unsigned char>(c))) return false;
   }
   return true;
 }
+
+namespace {
 
 std::vector<std::string> SplitNul(const std::string& s) {
   std::vector<std::string> out;
@@ -34,7 +35,7 @@ std::vector<std::string> SplitNul(const std::string& s) {
 //   then per message: <n> NUL <path>{n} NUL <type> NUL <text> NUL
 Result<MergeResult> ParseMergeTree(const std::string& out, bool clean) {
   std::vector<std::string> tok = SplitNul(out);
-  if (tok.empty() || !IsHexSha(tok[0])) {
+  if (tok.empty() || !IsHexCommitId(tok[0])) {
     return IOError("git merge-tree printed no tree: " + Quoted(TruncateUtf8(out, 200)));
   }
   MergeResult m;
@@ -58,8 +59,15 @@ Result<MergeResult> ParseMergeTree(const std::string& out, bool clean) {
 }  // namespace
 
 Result<MergeResult> Git::MergeTree(const std::string& base_commit, const std::string& branch_commit) {
-  PL_ASSIGN_OR_RETURN(std::string base, RevParse(base_commit + "^{commit}"));
-  PL_ASSIGN_OR_RETURN(std::string branch, RevParse(branch_commit + "^{commit}"));
+  // Commit ids go to merge-tree as they are (it refuses anything but a
+  // commit); names are resolved first.
+  std::string base = base_commit, branch = branch_commit;
+  if (!IsHexCommitId(base)) {
+    PL_ASSIGN_OR_RETURN(base, RevParse(base_commit + "^{commit}"));
+  }
+  if (!IsHexCommitId(branch)) {
+    PL_ASSIGN_OR_RETURN(branch, RevParse(branch_commit + "^{commit}"));
+  }
   PL_ASSIGN_OR_RETURN(CommandResult r, Run(repo_dir_, {"merge-tree", "--write-tree", "-z", "--name-only",
                                                       "--messages", base, branch}));
   // Exit 0: clean; 1: conflicts (the tree is still written); else a failure.
@@ -70,6 +78,7 @@ Result<MergeResult> Git::MergeTree(const std::string& base_commit, const std::st
 }
 
 Result<std::map<std::string, std::string>> Git::IdentityEnv() {
+  std::lock_guard<std::mutex> lock(*identity_mu_);
   if (identity_env_) return *identity_env_;
   std::map<std::string, std::string> env;
   // Exit 1 means unset; the environment may still name someone, which git
@@ -98,10 +107,10 @@ Result<std::map<std::string, std::string>> Git::IdentityEnv() {
 
 Result<std::string> Git::CommitTree(const std::string& tree, const std::vector<std::string>& parents,
                                     const std::string& message) {
-  if (!IsHexSha(tree)) return InvalidArgument("not a tree id: " + Quoted(tree));
+  if (!IsHexCommitId(tree)) return InvalidArgument("not a tree id: " + Quoted(tree));
   std::vector<std::string> args = {"commit-tree", "--no-gpg-sign"};
   for (const auto& p : parents) {
-    if (!IsHexSha(p)) return InvalidArgument("not a commit id: " + Quoted(p));
+    if (!IsHexCommitId(p)) return InvalidArgument("not a commit id: " + Quoted(p));
     args.insert(args.end(), {"-p", p});
   }
   args.push_back(tree);
@@ -110,7 +119,7 @@ Result<std::string> Git::CommitTree(const std::string& tree, const std::vector<s
   std::string msg = message;
   if (!msg.empty() && msg.back() != '\n') msg += '\n';
   PL_ASSIGN_OR_RETURN(std::string sha, RunOk(repo_dir_, args, msg, env));
-  if (!IsHexSha(sha)) return IOError("git commit-tree printed " + Quoted(sha) + ", not a commit id");
+  if (!IsHexCommitId(sha)) return IOError("git commit-tree printed " + Quoted(sha) + ", not a commit id");
   return sha;
 }
 
@@ -129,8 +138,16 @@ Result<std::string> Git::SquashOrMergeCommit(std::string_view mode, const std::s
   if (mode != "merge" && mode != "squash") {
     return InvalidArgument("unknown integration mode " + Quoted(mode) + " (expected squash or merge)");
   }
-  PL_ASSIGN_OR_RETURN(std::string base_sha, RevParse(base + "^{commit}"));
-  PL_ASSIGN_OR_RETURN(std::string branch_sha, RevParse(branch + "^{commit}"));
+  // Commit ids are taken as they are (merge-tree fails on anything else):
+  // the merge queue chains dozens of merges, and two rev-parse processes
+  // each would double their cost.
+  std::string base_sha = base, branch_sha = branch;
+  if (!IsHexCommitId(base_sha)) {
+    PL_ASSIGN_OR_RETURN(base_sha, RevParse(base + "^{commit}"));
+  }
+  if (!IsHexCommitId(branch_sha)) {
+    PL_ASSIGN_OR_RETURN(branch_sha, RevParse(branch + "^{commit}"));
+  }
   PL_ASSIGN_OR_RETURN(MergeResult m, MergeTree(base_sha, branch_sha));
   if (!m.clean) {
     std::string files;
@@ -144,8 +161,8 @@ Result<std::string> Git::SquashOrMergeCommit(std::string_view mode, const std::s
 Status Git::CompareAndSwapRef(const std::string& ref, const std::string& new_sha, const std::string& old_sha) {
   // A short name would create a pseudo-ref file at the top of .git.
   if (!StartsWith(ref, "refs/")) return InvalidArgument("ref " + Quoted(ref) + " must start with refs/");
-  if (!IsHexSha(new_sha)) return InvalidArgument("not a commit id: " + Quoted(new_sha));
-  if (!old_sha.empty() && !IsHexSha(old_sha)) return InvalidArgument("not a commit id: " + Quoted(old_sha));
+  if (!IsHexCommitId(new_sha)) return InvalidArgument("not a commit id: " + Quoted(new_sha));
+  if (!old_sha.empty() && !IsHexCommitId(old_sha)) return InvalidArgument("not a commit id: " + Quoted(old_sha));
   const std::string old = old_sha.empty() ? std::string(new_sha.size(), '0') : old_sha;
   PL_ASSIGN_OR_RETURN(CommandResult r, Run(repo_dir_, {"update-ref", "--no-deref", ref, new_sha, old}));
   if (r.exit.success()) return Status::Ok();
@@ -160,7 +177,7 @@ Status Git::CompareAndSwapRef(const std::string& ref, const std::string& new_sha
 
 Status Git::FastForwardCheckout(const std::string& worktree, const std::string& old_sha,
                                 const std::string& new_sha) {
-  if (!IsHexSha(old_sha) || !IsHexSha(new_sha)) return InvalidArgument("fast-forward needs two commit ids");
+  if (!IsHexCommitId(old_sha) || !IsHexCommitId(new_sha)) return InvalidArgument("fast-forward needs two commit ids");
   PL_ASSIGN_OR_RETURN(std::string head, Head(worktree));
   if (head == old_sha) {
     auto merged = RunOk(worktree, {"merge", "--quiet", "--ff-only", "--no-edit", new_sha});

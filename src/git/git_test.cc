@@ -2,6 +2,8 @@
 #include "git/git.h"
 
 #include <gtest/gtest.h>
+
+#include <future>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -407,6 +409,38 @@ TEST_F(GitTest, ExportTreeAddsThenReuses) {
   ASSERT_TRUE(MakeDirs(plain).ok());
   EXPECT_EQ(git_.ExportTree(first, plain).kind(), ErrorKind::kRefused);
   EXPECT_EQ(git_.ExportTree("no-such", tmp_ / "x").kind(), ErrorKind::kNotFound);
+}
+
+TEST_F(GitTest, ExportTreeFromManyThreadsAtOnce) {
+  // The merge queue checks several heads at once, each in a scratch
+  // worktree of its own, made on first use: git must never see two of them
+  // half made (`worktree list` fails on a half-written record).
+  std::string head = Sha("main");
+  for (int round = 0; round < 2; ++round) {  // made, then reused
+    std::vector<std::future<Result<std::string>>> running;
+    for (int i = 0; i < 8; ++i) {
+      std::string dir = tmp_ / ("slot-" + std::to_string(i));
+      running.push_back(std::async(std::launch::async, [this, head, dir] { return git_.ExportTree(head, dir); }));
+    }
+    for (auto& r : running) {
+      auto got = r.get();
+      ASSERT_TRUE(got.ok()) << got.message();
+      EXPECT_EQ(*got, head);
+    }
+  }
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(*git_.Head(tmp_ / ("slot-" + std::to_string(i))), head) << i;
+}
+
+TEST_F(GitTest, ExportTreeDoesNotReuseAnotherRepositorysWorktree) {
+  // A directory that is a worktree of some other repository is not ours to
+  // check out into, however much it looks like one.
+  std::string other = tmp_ / "other";
+  ASSERT_TRUE(MakeDirs(other).ok());
+  ASSERT_TRUE(RunArgv({"git", "-C", other, "init", "-q", "-b", "main"}).ok());
+  Commit(other, "o.txt", "o\n");
+  std::string dir = tmp_ / "foreign";
+  ASSERT_TRUE(RunArgv({"git", "-C", other, "worktree", "add", "-q", "--detach", dir}).ok());
+  EXPECT_EQ(git_.ExportTree(Sha("main"), dir).kind(), ErrorKind::kRefused);
 }
 
 TEST_F(GitTest, BaseHoldsAncestorsAndSquashedWorkOnly) {

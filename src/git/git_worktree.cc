@@ -21,6 +21,25 @@ std::string Canonical(const std::string& p) {
   return ec ? std::filesystem::path(p).lexically_normal().string() : c.string();
 }
 
+// Whether dir is a linked worktree of the repository whose git directory is
+// git_dir, read from the files git keeps for it: dir/.git names the
+// worktree's admin directory, whose gitdir file points back at dir/.git and
+// whose commondir leads to git_dir. This is what `git worktree list` reads,
+// without starting a git (the merge queue exports a tree per check).
+bool IsLinkedWorktreeOf(const std::string& dir, const std::string& git_dir) {
+  auto link = ReadFile(dir + "/.git");
+  if (!link.ok() || !StartsWith(*link, "gitdir: ")) return false;
+  const std::string admin = Trim(link->substr(8));
+  auto back = ReadFile(admin + "/gitdir");
+  auto common = ReadFile(admin + "/commondir");
+  if (!back.ok() || !common.ok()) return false;
+  if (Canonical(Trim(*back)) != Canonical(dir + "/.git")) return false;
+  std::string c = Trim(*common);
+  if (c.empty()) return false;
+  if (c.front() != '/') c = admin + "/" + c;
+  return Canonical(c) == Canonical(git_dir);
+}
+
 }  // namespace
 
 Status Git::Prune() { return RunOk(repo_dir_, {"worktree", "prune"}).status(); }
@@ -134,19 +153,29 @@ Result<std::vector<std::string>> Git::ListTaskWorktrees(const RootPaths& paths) 
 }
 
 Result<std::string> Git::ExportTree(const std::string& commit, const std::string& dir) {
-  auto sha = RevParse(commit + "^{commit}");
-  if (!sha.ok()) return sha.error();
-  PL_ASSIGN_OR_RETURN(auto found, FindWorktree(dir));
+  // A commit id is checked out as it is (checkout refuses anything else).
+  std::string sha = commit;
+  if (!IsHexCommitId(sha)) {
+    PL_ASSIGN_OR_RETURN(sha, RevParse(commit + "^{commit}"));
+  }
+  std::unique_lock<std::mutex> making(*worktree_mu_, std::defer_lock);
+  std::optional<WorktreeEntry> found;
+  if (IsDirectory(repo_dir_ + "/.git") && IsLinkedWorktreeOf(dir, repo_dir_ + "/.git")) {
+    found = WorktreeEntry{};
+  } else {
+    making.lock();
+    PL_ASSIGN_OR_RETURN(found, FindWorktree(dir));
+  }
   if (found && IsDirectory(dir)) {
     // Reuse: far cheaper than a fresh worktree on a large repository.
-    PL_RETURN_IF_ERROR(RunOk(dir, {"checkout", "--quiet", "--detach", "-f", *sha}).status());
+    PL_RETURN_IF_ERROR(RunOk(dir, {"checkout", "--quiet", "--detach", "-f", sha}).status());
     PL_RETURN_IF_ERROR(RunOk(dir, {"clean", "-q", "-fdx"}).status());
-    return *sha;
+    return sha;
   }
   if (found) PL_RETURN_IF_ERROR(Prune());
   if (PathExists(dir)) return Refused("cannot export into " + dir + ": it exists and is not a worktree");
-  PL_RETURN_IF_ERROR(RunOk(repo_dir_, {"worktree", "add", "--quiet", "--detach", dir, *sha}).status());
-  return *sha;
+  PL_RETURN_IF_ERROR(RunOk(repo_dir_, {"worktree", "add", "--quiet", "--detach", dir, sha}).status());
+  return sha;
 }
 
 }  // namespace pipeline

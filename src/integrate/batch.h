@@ -31,6 +31,11 @@ using PrefixCheck =
 PrefixCheck ScratchWorktreeCheck(Git& git, ProcessRunner& runner, std::string scratch_root,
                                  std::map<std::string, std::string> env);
 
+// From this many check slots on, a red batch's changes are checked in
+// groups alone on the base: every failing change is found in the same
+// batch. Below it there are too few slots for groups to beat halving.
+constexpr int kIsolateFromParallel = 3;
+
 struct BatchRequest {
   std::string base;  // short branch name ("main")
   std::string mode = "squash";
@@ -38,7 +43,10 @@ struct BatchRequest {
   // The checks a change needs (its domain's [verify] command); empty: none.
   std::function<std::vector<VerifyCommand>(const QueuedChange&)> checks_for;
   std::function<std::string(const QueuedChange&)> message_for;
-  int parallel = 1;               // check slots
+  // Check slots. With kIsolateFromParallel or more, a red batch is searched
+  // for every failing change at once (isolation_plan.h); with fewer, for
+  // the first one (batch_plan.h), the rest queued again.
+  int parallel = 1;
   std::string base_green_commit;  // the base tip last seen passing (empty: unknown)
 };
 

@@ -89,12 +89,71 @@ TEST_F(BatchTest, ParallelSlotsFindTheCulpritInFewerRounds) {
   for (int i = 1; i <= 8; ++i)
     cs.push_back(Change("t-" + std::to_string(i), (i == 2 ? "broken" : "f") + std::to_string(i)));
   BatchRequest req = Request(cs);
-  req.parallel = 3;
+  req.parallel = 2;  // below kIsolateFromParallel: the prefix search
   auto out = RunBatch(*git_, req, FakeCheck());
   ASSERT_TRUE(out.ok()) << out.message();
   EXPECT_EQ(out->changes[0].kind, BatchChangeOutcome::Kind::kLanded);
   EXPECT_EQ(out->changes[1].kind, BatchChangeOutcome::Kind::kCheckFailed);
+  for (int i = 2; i < 8; ++i) EXPECT_EQ(out->changes[i].kind, BatchChangeOutcome::Kind::kRequeued) << i;
   EXPECT_EQ(Sh({"rev-parse", "main"}), out->changes[0].commit);
+}
+
+TEST_F(BatchTest, WithEnoughSlotsEveryCulpritIsFoundAndAllTheOthersLandTogether) {
+  std::vector<QueuedChange> cs;
+  for (int i = 1; i <= 8; ++i)
+    cs.push_back(Change("t-" + std::to_string(i), (i == 3 || i == 6 ? "broken" : "f") + std::to_string(i)));
+  std::string before = Sh({"rev-parse", "main"});
+  BatchRequest req = Request(cs);
+  req.parallel = 4;
+  auto out = RunBatch(*git_, req, FakeCheck());
+  ASSERT_TRUE(out.ok()) << out.message();
+  using K = BatchChangeOutcome::Kind;
+  for (int i = 0; i < 8; ++i) {
+    if (i == 2 || i == 5) {
+      EXPECT_EQ(out->changes[i].kind, K::kCheckFailed) << i;
+      // Its own check's output: the tree that failed held its broken file.
+      EXPECT_NE(out->changes[i].feedback.find("FAIL"), std::string::npos) << i;
+    } else {
+      EXPECT_EQ(out->changes[i].kind, K::kLanded) << i;
+    }
+  }
+  EXPECT_EQ(Sh({"rev-parse", "main"}), out->changes[7].commit);
+  EXPECT_EQ(out->new_base, out->changes[7].commit);
+  EXPECT_EQ(out->green_base, out->new_base);
+  EXPECT_EQ(Sh({"rev-list", "--count", before + "..main"}), "6");
+  // Each landed change's commit is on the base, in queue order.
+  EXPECT_EQ(Sh({"log", "--format=%s", "-1", out->changes[3].commit}), "t-4: title of t-4");
+  EXPECT_EQ(Sh({"rev-parse", out->changes[3].commit + "^"}), out->changes[1].commit);
+  ExpectEveryNewCommitPasses(before);
+  // Tip, four groups, the two red groups' halves, the four halves' changes, the compose.
+  EXPECT_LE(out->checks_run, 1 + 4 + 4 + 4 + 1);
+}
+
+TEST_F(BatchTest, WithEnoughSlotsChangesThatFailOnlyTogetherLandAVerifiedPrefix) {
+  // t-2 adds "half-a", t-4 adds "half-b": the check fails only when a tree
+  // holds both.
+  std::vector<QueuedChange> cs;
+  for (int i = 1; i <= 6; ++i)
+    cs.push_back(Change("t-" + std::to_string(i), i == 2 ? "half-a" : i == 4 ? "half-b" : "f" + std::to_string(i)));
+  std::string before = Sh({"rev-parse", "main"});
+  BatchRequest req = Request(cs);
+  req.parallel = 4;
+  PrefixCheck both = [this](int, const std::string& commit, const std::vector<VerifyCommand>&) -> Result<CheckResult> {
+    std::string files = Sh({"ls-tree", "--name-only", commit});
+    CheckResult r;
+    r.passed = !(files.find("half-a") != std::string::npos && files.find("half-b") != std::string::npos);
+    r.output_tail = r.passed ? "ok" : "FAIL: both halves";
+    return r;
+  };
+  auto out = RunBatch(*git_, req, both);
+  ASSERT_TRUE(out.ok()) << out.message();
+  using K = BatchChangeOutcome::Kind;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(out->changes[i].kind, K::kLanded) << i;
+  EXPECT_EQ(out->changes[3].kind, K::kCheckFailed);
+  EXPECT_NE(out->changes[3].feedback.find("both halves"), std::string::npos);
+  for (int i = 4; i < 6; ++i) EXPECT_EQ(out->changes[i].kind, K::kRequeued) << i;
+  EXPECT_EQ(Sh({"rev-parse", "main"}), out->changes[2].commit);
+  EXPECT_EQ(Sh({"rev-list", "--count", before + "..main"}), "3");
 }
 
 TEST_F(BatchTest, AConflictInsideTheBatchLeavesItWithoutHoldingBackTheOthers) {

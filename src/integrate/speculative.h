@@ -19,6 +19,10 @@ struct QueuedChange {
   std::string task_id;
   std::string title;
   std::string commit;  // the task branch's head (its verified patchset)
+  // The tree of this change merged alone onto the batch's base, when the
+  // caller computed it already (a head of this change alone then costs one
+  // commit, not a merge); empty: unknown.
+  std::string alone_tree;
 };
 
 struct SpeculativeHead {
