@@ -24,6 +24,9 @@ constexpr const char* kCheckConfig =
     "[integrate]\n"
     "batch_max = 8\n"
     "parallel = 2\n";
+// The same with four check slots: a red batch is searched for every failing
+// change at once.
+constexpr const char* kFourSlots = "[integrate]\nbatch_max = 12\nparallel = 4\n";
 
 class IntegrateBatchTest : public IntegrateCliTest {
  protected:
@@ -140,6 +143,38 @@ TEST_F(IntegrateBatchTest, TwoCulpritsTheFirstIsFoundTheSecondInTheNextBatch) {
   EXPECT_EQ(ExpectEveryNewCommitPasses(before), 3);
 }
 
+TEST_F(IntegrateBatchTest, WithFourSlotsEveryCulpritIsReturnedAndTheRestLandInOneBatch) {
+  std::string config = kCheckConfig;
+  WriteConfig(config.substr(0, config.find("[integrate]")) + kFourSlots);
+  std::string before = Rev("main");
+  auto ids = MakeTasks(12, {2, 7, 8});
+  auto r = Batch(ids, {"--green-base", before});
+  ASSERT_EQ(r.exit.exit_code, 0) << r.out << r.err;
+  Answer a = Parse(r);
+  for (int i = 0; i < 12; ++i) {
+    if (i == 2 || i == 7 || i == 8) {
+      EXPECT_EQ(a.tasks[ids[i]]["outcome"], "check-failed") << i;
+      // The output of the change's own check, naming its own file.
+      EXPECT_NE(a.tasks[ids[i]]["output_tail"].get<std::string>().find("broken" + std::to_string(i) + ".txt"),
+                std::string::npos)
+          << a.tasks[ids[i]].dump();
+    } else {
+      EXPECT_EQ(a.tasks[ids[i]]["outcome"], "integrated") << i;
+    }
+  }
+  EXPECT_EQ(a.summary["landed"], 9);
+  EXPECT_EQ(a.summary["new_base"], Rev("main"));
+  EXPECT_EQ(a.summary["green_base"], Rev("main"));
+  EXPECT_EQ(ExpectEveryNewCommitPasses(before), 9);
+  // In queue order: the landed changes' commits follow one another.
+  std::vector<std::string> subjects = Split(Git({"log", "--reverse", "--format=%s", before + "..main"}), '\n');
+  ASSERT_EQ(subjects.size(), 9u);
+  EXPECT_NE(subjects[0].find("change 0"), std::string::npos);
+  EXPECT_NE(subjects[2].find("change 3"), std::string::npos);
+  EXPECT_NE(subjects[8].find("change 11"), std::string::npos);
+  EXPECT_EQ(Status(), "") << "the checkout of main follows";
+}
+
 TEST_F(IntegrateBatchTest, AConflictInsideTheBatchLeavesItWithoutHoldingBackTheOthers) {
   std::string before = Rev("main");
   std::string a = MakeTask("a", "same.txt", "a\n");
@@ -205,7 +240,15 @@ TEST_F(IntegrateBatchTest, ARedoneBatchNeverMergesAChangeTwice) {
 // ref update); after each kill the queue is run again until every change is
 // decided. Invariants: every commit main gains passes the check; every good
 // change lands exactly once; no bad change lands.
-TEST_F(IntegrateBatchTest, KillNineAtRandomMomentsOfBatches) {
+class KillNineTest : public IntegrateBatchTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(KillNineTest, KillNineAtRandomMomentsOfBatches) {
+  const int slots = GetParam();
+  if (slots != 2) {
+    std::string config = kCheckConfig;
+    WriteConfig(config.substr(0, config.find("[integrate]")) + "[integrate]\nbatch_max = 8\nparallel = " +
+                std::to_string(slots) + "\n");
+  }
   const unsigned seed = static_cast<unsigned>(getpid());
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> delay_ms(0, 900);
@@ -214,6 +257,7 @@ TEST_F(IntegrateBatchTest, KillNineAtRandomMomentsOfBatches) {
   std::set<std::string> good, bad;
   for (int round = 0; round < 5; ++round) {
     std::set<int> bad_at = {static_cast<int>(rng() % 6)};
+    if (slots > 2) bad_at.insert(static_cast<int>(rng() % 6));  // where every culprit is searched at once
     auto ids = MakeTasks(6, bad_at, "r" + std::to_string(round) + "-");
     for (int i = 0; i < 6; ++i) (bad_at.count(i) ? bad : good).insert(ids[i]);
     int delay = delay_ms(rng);
@@ -255,6 +299,9 @@ TEST_F(IntegrateBatchTest, KillNineAtRandomMomentsOfBatches) {
   EXPECT_EQ(Status(), "");
   EXPECT_FALSE(PathExists(IntegrateJournalPath(paths_, "main")));
 }
+
+// Two slots: the prefix search; four: every culprit at once.
+INSTANTIATE_TEST_SUITE_P(Slots, KillNineTest, ::testing::Values(2, 4));
 
 }  // namespace
 }  // namespace pipeline::testing

@@ -93,7 +93,7 @@ const std::vector<ConfigSectionSpec>& ConfigSchema() {
        {
            {"mode", T::kString, "\"squash\"", "one verified commit per task, or \"merge\": that commit merged"},
            {"batch_max", T::kInt, "8", "verified changes merged and checked together (1: one at a time)"},
-           {"parallel", T::kInt, "2", "checks at once while a red batch is bisected"},
+           {"parallel", T::kInt, "4", "checks at once while a red batch is searched (3 or more: every failing change at once)"},
            {"branch_check", T::kString, "\"always\"", "or \"never\": only the merge result is checked"},
            {"base_recheck_s", T::kInt, "300", "a base that fails its check is checked again this often"},
        }},

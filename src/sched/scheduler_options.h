@@ -53,7 +53,7 @@ struct SchedulerOptions {
   int64_t integrate_retry_s = 5;   // after an integrate run answered "waiting"
   // [integrate]: the batched merge queue (docs/integrate.md).
   int batch_max = 8;               // verified changes checked together (1: the serial queue)
-  int integrate_parallel = 2;      // check slots of a batch's bisection
+  int integrate_parallel = 4;      // check slots of a red batch's search (integrate/batch.h)
   bool branch_check = true;        // integrate.branch_check: "always" (true) or "never"
   int64_t base_recheck_s = 300;    // a red base is checked again this often (and when it moves)
   std::string integrate_mode;      // integrate.mode; empty: squash

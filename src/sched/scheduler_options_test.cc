@@ -90,7 +90,7 @@ TEST(OptionsFromConfig, WrongTypesAreErrors) {
 TEST(OptionsFromConfig, TheMergeQueueKeysAreReadAndChecked) {
   SchedulerOptions d = FromToml("");
   EXPECT_EQ(d.batch_max, 8);
-  EXPECT_EQ(d.integrate_parallel, 2);
+  EXPECT_EQ(d.integrate_parallel, 4);
   EXPECT_TRUE(d.branch_check);
   EXPECT_EQ(d.base_recheck_s, 300);
   SchedulerOptions o =
