@@ -18,6 +18,7 @@
 
 #include "store/root.h"
 #include "tasks/task_store.h"
+#include "util/files.h"
 #include "testutil/testutil.h"
 #include "util/clock.h"
 
@@ -127,6 +128,10 @@ int main(int argc, char** argv) {
   double bare_s = Seconds(b0, b1);
 
   printf("| what | figure |\n|---|---|\n");
+  // The machine's load decides these figures more than anything here does:
+  // each run waits for CPU at every step, the bare jobs barely use any.
+  if (auto load = ReadFile("/proc/loadavg"); load.ok())
+    printf("| load average at the end (1 / 5 / 15 min) | %s |\n", load->substr(0, load->find(' ', load->find(' ', load->find(' ') + 1) + 1)).c_str());
   printf("| %d no-op runs, pipeline on Slurm (%d slots) | %.2f s (%.1f runs/s) |\n", n, p, ours, n / ours);
   printf("| %d bare `sbatch --wrap true` jobs | %.2f s (%.1f jobs/s) |\n", n, bare_s, n / bare_s);
   printf("| ratio pipeline / bare | %.2f x |\n", ours / bare_s);

@@ -210,4 +210,36 @@ Result<std::vector<PartitionInfo>> Client::Partitions() {
   return out;
 }
 
+std::optional<BatchScheduling> ParseBatchScheduling(std::string_view show_config) {
+  for (const std::string& line : Split(std::string(show_config), '\n')) {
+    std::string t = Trim(line);
+    if (!StartsWith(t, "SchedulerParameters")) continue;
+    size_t eq = t.find('=');
+    if (eq == std::string::npos) continue;
+    std::string value = Trim(t.substr(eq + 1));
+    BatchScheduling b;
+    if (value == "(null)") return b;
+    for (const std::string& item : Split(value, ',')) {
+      std::string p = Trim(item);
+      if (p == "defer") b.defer = true;
+      if (StartsWith(p, "batch_sched_delay=")) {
+        try {
+          b.batch_sched_delay_s = std::stoi(p.substr(18));
+        } catch (const std::exception&) {
+        }
+      }
+    }
+    return b;
+  }
+  return std::nullopt;
+}
+
+Result<BatchScheduling> Client::BatchSchedulingSettings() {
+  PL_ASSIGN_OR_RETURN(CommandResult r, Call({"scontrol", "show", "config"}));
+  if (!r.ok()) return Failed("scontrol show config", r);
+  auto b = ParseBatchScheduling(r.out);
+  if (!b) return Error{ErrorKind::kIO, "scontrol show config printed no SchedulerParameters line"};
+  return *b;
+}
+
 }  // namespace pipeline::slurm

@@ -59,6 +59,18 @@ struct PartitionInfo {
 };
 Result<PartitionInfo> ParsePartitionLine(std::string_view line);
 
+// How soon the controller starts a batch job after its submission, from the
+// `SchedulerParameters` line of `scontrol show config`. Batch jobs are never
+// started at submission: the controller's background pass starts them, about
+// once a second, and only every batch_sched_delay seconds (Slurm's default:
+// 3); `defer` also keeps other submissions from scheduling.
+struct BatchScheduling {
+  int batch_sched_delay_s = 3;
+  bool defer = false;
+};
+// nullopt when the output has no SchedulerParameters line.
+std::optional<BatchScheduling> ParseBatchScheduling(std::string_view show_config);
+
 class Client {
  public:
   Client(ProcessRunner& runner, ClientOptions options);
@@ -83,6 +95,8 @@ class Client {
   Status Release(const std::string& id);
   // Every partition the controller knows (scontrol show partition -o).
   Result<std::vector<PartitionInfo>> Partitions();
+  // The controller's batch scheduling settings (scontrol show config).
+  Result<BatchScheduling> BatchSchedulingSettings();
 
  private:
   Result<CommandResult> Call(std::vector<std::string> argv);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
 #include "slurm/executor_config.h"
@@ -43,6 +44,27 @@ bool CheckPartition(const std::vector<PartitionInfo>& parts, const char* key, co
   }
   out->push_back(Line(CheckLevel::kOk, what + " is UP"));
   return true;
+}
+
+// Every run is one batch job, and the controller starts batch jobs only
+// from its background pass: at best within a second of their submission,
+// at worst batch_sched_delay seconds later. Worth a line when that is what
+// every run of a short task waits for. Said nothing about when the
+// controller's settings cannot be read: the other checks decide.
+void CheckBatchScheduling(Client& client, std::vector<CheckResult>* out) {
+  auto b = client.BatchSchedulingSettings();
+  if (!b.ok()) return;
+  if (b->defer || b->batch_sched_delay_s > 1) {
+    std::string why = b->defer ? "defer" : "batch_sched_delay=" + std::to_string(b->batch_sched_delay_s);
+    out->push_back(Line(CheckLevel::kWarning,
+                        "the controller may delay starting a new batch job by up to " +
+                            std::to_string(std::max(1, b->batch_sched_delay_s)) + " s (SchedulerParameters: " + why +
+                            "), and every run is one: short runs will wait longer than they work; batch_sched_delay=0 "
+                            "without defer starts jobs within about a second"));
+    return;
+  }
+  out->push_back(Line(CheckLevel::kOk, "the controller starts new batch jobs within about a second (batch_sched_delay=" +
+                                           std::to_string(b->batch_sched_delay_s) + ")"));
 }
 
 }  // namespace
@@ -125,6 +147,7 @@ std::vector<CheckResult> CheckCluster(Client& client, const ExecutorOptions& o, 
   }
   (void)RemoveAll(stem + ".written");
   (void)RemoveAll(stem + ".out");
+  CheckBatchScheduling(client, &out);
   return out;
 }
 

@@ -61,3 +61,25 @@ TEST(SlurmDoctor, AnUnknownPartitionIsAProblemAndNoProbeIsSubmitted) {
 
 }  // namespace
 }  // namespace pipeline::slurm
+
+namespace pipeline::slurm {
+namespace {
+
+TEST(SlurmDoctor, BatchSchedulingIsReadFromTheControllersConfig) {
+  auto tuned = ParseBatchScheduling(
+      "Configuration data as of 2026-12-01T23:16:55\nSchedulerParameters     = batch_sched_delay=0,sched_min_interval=0\n"
+      "SchedulerType           = sched/backfill\n");
+  ASSERT_TRUE(tuned.has_value());
+  EXPECT_EQ(tuned->batch_sched_delay_s, 0);
+  EXPECT_FALSE(tuned->defer);
+  auto defaults = ParseBatchScheduling("SchedulerParameters     = (null)\n");
+  ASSERT_TRUE(defaults.has_value());
+  EXPECT_EQ(defaults->batch_sched_delay_s, 3) << "Slurm's default";
+  auto deferred = ParseBatchScheduling("SchedulerParameters     = defer,bf_interval=60\n");
+  ASSERT_TRUE(deferred.has_value());
+  EXPECT_TRUE(deferred->defer);
+  EXPECT_FALSE(ParseBatchScheduling("SchedulerType = sched/backfill\n").has_value());
+}
+
+}  // namespace
+}  // namespace pipeline::slurm

@@ -1,6 +1,7 @@
 #include "slurm/launcher.h"
 
 #include <algorithm>
+#include <set>
 
 #include "agent/run_store.h"
 #include "sched/sched_sql.h"
@@ -61,11 +62,15 @@ JobPlacement PlaceJob(const ExecutorOptions& o, const std::string& phase, const 
 std::string Launcher::RunDirFor(const std::string& run_id) const { return options_.shared_dir + "/runs/" + run_id; }
 
 Status Launcher::Launch(const LaunchRequest& req) {
-  if (req.phase == "integrate") return local_.Launch(req);
+  if (req.phase == "integrate") {
+    local_runs_.insert(req.run_id);
+    return local_.Launch(req);
+  }
   PL_RETURN_IF_ERROR(ValidateRunId(req.run_id));
   std::string run_dir = RunDirFor(req.run_id);
   PL_RETURN_IF_ERROR(MakeDirs(run_dir));
-  PL_RETURN_IF_ERROR(WriteJob(db_, paths_, req.run_id, run_dir));
+  PL_ASSIGN_OR_RETURN(RunRecord row, GetRun(db_, req.run_id));
+  PL_RETURN_IF_ERROR(WriteJob(db_, paths_, row, run_dir));
   PL_ASSIGN_OR_RETURN(std::string script, WriteJobScript(options_.shared_dir));
   if (!store_template_written_) {
     // Nodes copy it instead of creating their private store; without it they create one.
@@ -73,12 +78,7 @@ Status Launcher::Launch(const LaunchRequest& req) {
   }
   SubmitRequest s;
   s.job_name = JobNameForRun(req.run_id);
-  std::string profile;
-  if (req.phase == "dev") {
-    PL_ASSIGN_OR_RETURN(RunRecord row, GetRun(db_, req.run_id));
-    profile = row.profile;
-  }
-  JobPlacement place = PlaceJob(options_, req.phase, req.domain, profile);
+  JobPlacement place = PlaceJob(options_, req.phase, req.domain, req.phase == "dev" ? row.profile : "");
   s.partition = place.partition;
   s.account = place.account;
   s.time_limit_minutes = place.time_limit_minutes;
@@ -88,26 +88,81 @@ Status Launcher::Launch(const LaunchRequest& req) {
   s.output = run_dir + "/job.out";
   s.script = script;
   s.args = {options_.self_exe, "agent", "__job", run_dir};
-  PL_ASSIGN_OR_RETURN(std::string id, client_.Submit(s));
-  Status claimed = db_.Write([&] { return ClaimRunForClusterJob(db_, req.run_id, id); });
-  if (!claimed.ok()) {
-    // The row stopped waiting meanwhile (killed): the job must not run.
-    (void)client_.Cancel(id);
-    return claimed;
-  }
-  jobs_[req.run_id] = Job{id, ""};
+  // Watched before the job can exist, so its result cannot slip past.
+  results_.Add(req.run_id, run_dir);
+  jobs_[req.run_id] = Job{"", ""};
+  submitter_.Submit(req.run_id, std::move(s));
   return Status::Ok();
 }
 
+Status Launcher::TakeSubmissions() {
+  for (Submitter::Answer& a : submitter_.Take()) {
+    const std::string& run_id = a.run_id;
+    if (!a.job_id.ok()) {
+      // sbatch refused or the controller did not answer: the job does not
+      // exist, so the run failed to start (counted like any failed start).
+      Status failed = db_.Write(
+          [&] { return FailRun(db_, run_id, "could not submit the cluster job: " + a.job_id.message(), clock_.Now()); });
+      if (!failed.ok() && failed.kind() != ErrorKind::kRefused) return failed;
+      continue;
+    }
+    const std::string& id = *a.job_id;
+    Status claimed = db_.Write([&] { return ClaimRunForClusterJob(db_, run_id, id); });
+    if (!claimed.ok() && claimed.kind() != ErrorKind::kRefused) return claimed;
+    if (!claimed.ok() || KillRequested(db_, run_id)) {
+      // The row stopped waiting meanwhile, or a kill came while sbatch ran:
+      // the job must not run (a claimed one ends as killed once Slurm says so).
+      (void)client_.Cancel(id);
+      if (!claimed.ok()) continue;
+    }
+    if (auto it = jobs_.find(run_id); it != jobs_.end()) it->second.id = id;
+  }
+  return Status::Ok();
+}
+
+std::vector<pipeline::Launcher::Watch> Launcher::Watches() const {
+  std::vector<Watch> out = local_.Watches();
+  if (results_.fd() >= 0) out.push_back(Watch{results_.fd(), kResultsWatch});
+  if (submitter_.fd() >= 0 && submitter_.AnyPending()) out.push_back(Watch{submitter_.fd(), kSubmissionsWatch});
+  return out;
+}
+
+void Launcher::OnReadable(const std::string& run_id) {
+  // The wait loop steps after any readable watch: the step's Reconcile
+  // takes the answers and looks for the results.
+  if (run_id == kResultsWatch) (void)results_.Drain();
+  else if (run_id == kSubmissionsWatch) submitter_.Acknowledge();
+  else local_.OnReadable(run_id);
+}
+
+void Launcher::Detach(Micros timeout) {
+  // Submissions in flight are answered and claimed before the scheduler
+  // leaves, so the next one adopts the jobs by id rather than by name.
+  Micros deadline = clock_.MonotonicNow() + timeout;
+  while (submitter_.AnyPending()) {
+    Micros left = deadline - clock_.MonotonicNow();
+    if (left <= 0) break;
+    submitter_.WaitForAnswer(left);
+    (void)TakeSubmissions();
+  }
+  local_.Detach(std::max<Micros>(0, deadline - clock_.MonotonicNow()));
+}
+
 void Launcher::Adopt(const RunRecord& run) {
-  if (run.phase == "integrate") return local_.Adopt(run);
+  if (run.phase == "integrate") {
+    local_runs_.insert(run.run_id);
+    return local_.Adopt(run);
+  }
   Job job;
   auto claimed = ClusterJobOfRun(db_, run.run_id);
   if (claimed.ok() && *claimed) job.id = **claimed;
   jobs_[run.run_id] = job;
+  results_.Add(run.run_id, RunDirFor(run.run_id));
 }
 
 void Launcher::Forget(const std::string& run_id) {
+  results_.Remove(run_id);
+  local_runs_.erase(run_id);
   if (jobs_.erase(run_id) == 0) local_.Forget(run_id);
 }
 
@@ -136,17 +191,31 @@ Status Launcher::Reconcile(bool watching) {
   // scontrol per job per poll. squeue loads every job the controller
   // remembers, ~150 ms with a few hundred, so asking it at each 50 ms poll
   // made the poll itself the hand-over's main cost.
+  PL_RETURN_IF_ERROR(TakeSubmissions());
   Micros now = clock_.MonotonicNow();
   const bool ask_queue = now - last_queue_read_ >= QueueEvery();
   std::vector<std::string> ids;
-  for (const auto& [run_id, job] : jobs_)
-    if (!job.id.empty() && !PathExists(RunDirFor(run_id) + "/result.json")) ids.push_back(job.id);
+  std::set<std::string> with_result;
+  for (const auto& [run_id, job] : jobs_) {
+    if (PathExists(RunDirFor(run_id) + "/result.json")) with_result.insert(run_id);
+    else if (!job.id.empty()) ids.push_back(job.id);
+  }
   Result<std::map<std::string, JobInfo>> queue = std::map<std::string, JobInfo>();
   if (ask_queue && !ids.empty()) {
     queue = client_.QueueStates(ids);
     last_queue_read_ = now;
   }
   for (auto& [run_id, job] : jobs_) {
+    const bool has_result = with_result.count(run_id) > 0;
+    if (job.id.empty() && submitter_.Pending(run_id)) continue;  // sbatch has not answered yet
+    const JobInfo* known = nullptr;
+    if (queue.ok() && !job.id.empty())
+      if (auto it = queue->find(job.id); it != queue->end()) known = &it->second;
+    // Without a result and not asked this time: the next look at the queue
+    // tells. Decided before reading the row: most jobs at most polls are
+    // simply still out, and reading each one's row at every poll was the
+    // largest part of the scheduler's own work.
+    if (!job.id.empty() && !has_result && !known && !ask_queue) continue;
     auto row = GetRun(db_, run_id);
     if (!row.ok()) continue;
     if (IsTerminal(row->status)) continue;  // harvested soon; Forget follows
@@ -162,15 +231,16 @@ Status Launcher::Reconcile(bool watching) {
       job.id = found.front().id;
       Status claimed = db_.Write([&] { return ClaimRunForClusterJob(db_, run_id, job.id); });
       if (!claimed.ok() && claimed.kind() != ErrorKind::kRefused) return claimed;
+      if (!has_result && !ask_queue) continue;
     }
-    const JobInfo* known = nullptr;
-    if (queue.ok())
-      if (auto it = queue->find(job.id); it != queue->end()) known = &it->second;
-    // Without a result and not asked this time: the next look at the queue tells.
-    if (!known && !ask_queue && !PathExists(RunDirFor(run_id) + "/result.json")) continue;
     PL_RETURN_IF_ERROR(Settle(*row, job, known));
   }
-  return local_.Reconcile(watching);
+  // Integration runs are the local launcher's. Its full look (runs never
+  // claimed, monitors that died) reads every active row: done at the first
+  // call (recovery, before any adoption) and while it has runs of its own.
+  const bool local_watching = watching && (!local_runs_.empty() || !reconciled_);
+  reconciled_ = true;
+  return local_.Reconcile(local_watching);
 }
 
 Status Launcher::NotePendingReason(const RunRecord& row, Job& job, std::string reason) {

@@ -6,12 +6,16 @@
 // before submission, one run per domain, the merge queue, the store.
 //
 // What the Launcher questions mean here (sched/launcher.h):
-//  * claim: the job id, written to the run's row right after sbatch
-//    (ClaimRunForClusterJob). A crash between the two is repaired on
-//    adoption by looking the job up by its name, derived from the run id:
-//    never submitted twice.
+//  * claim: the job id, written to the run's row when sbatch answers
+//    (ClaimRunForClusterJob). sbatch runs off the scheduler's thread
+//    (slurm/submitter.h): Launch returns once the job's files are written,
+//    and the answer is taken at the next step, which the answer wakes. A
+//    crash between sbatch and the claim is repaired on adoption by looking
+//    the job up by its name, derived from the run id: never submitted twice.
 //  * alive: squeue/scontrol/sacct say the job is not final.
-//  * end: polled (Slurm gives a client no event): result.json imported in
+//  * end: result.json, seen at once through an inotify watch on the run's
+//    directory where the node shares this host's kernel (slurm/result_watch.h),
+//    and at every poll otherwise (Slurm gives a client no event); imported in
 //    one transaction, or, for a job that ended without one, its Slurm state
 //    mapped onto ours (TIMEOUT -> timeout, CANCELLED -> killed,
 //    OUT_OF_MEMORY -> failed "memory limit", NODE_FAIL / PREEMPTED ->
@@ -23,7 +27,7 @@
 
 #include <limits>
 #include <map>
-#include <map>
+#include <set>
 #include <optional>
 #include <string>
 
@@ -31,6 +35,8 @@
 #include "sched/local_launcher.h"
 #include "slurm/client.h"
 #include "slurm/node_job.h"
+#include "slurm/result_watch.h"
+#include "slurm/submitter.h"
 #include "store/root.h"
 
 namespace pipeline::slurm {
@@ -85,11 +91,11 @@ class Launcher final : public pipeline::Launcher {
   void Adopt(const RunRecord& run) override;
   void Forget(const std::string& run_id) override;
   Status Reconcile(bool watching) override;
-  std::vector<Watch> Watches() const override { return local_.Watches(); }
-  void OnReadable(const std::string& run_id) override { local_.OnReadable(run_id); }
+  std::vector<Watch> Watches() const override;
+  void OnReadable(const std::string& run_id) override;
   std::optional<Micros> PollEvery() const override;
   Status Kill(const std::string& run_id) override;
-  void Detach(Micros timeout) override { local_.Detach(timeout); }
+  void Detach(Micros timeout) override;
 
   // Why a run's job waits ("queued on Slurm: Resources"), for status.
   std::optional<std::string> PendingReason(const std::string& run_id) const;
@@ -107,11 +113,17 @@ class Launcher final : public pipeline::Launcher {
   // job runs): one small write per change, for `status` to read.
   Status NotePendingReason(const RunRecord& row, Job& job, std::string reason);
   Status Import(const std::string& run_id, const Job& job, JobResult result);
+  // Claims the runs whose sbatch answered since the last look, and fails
+  // those whose sbatch failed (the run certainly did not start).
+  Status TakeSubmissions();
 
   // How often the controller is asked about jobs without a result: the
   // poll period, but not more often than once in kQueueEveryAtLeast.
   Micros QueueEvery() const;
   static constexpr Micros kQueueEveryAtLeast = 1'000'000;
+  // The ids our own descriptors carry in Watches(): a '/' is never in a run id.
+  static constexpr const char* kResultsWatch = "/slurm/results";
+  static constexpr const char* kSubmissionsWatch = "/slurm/submissions";
 
   Db& db_;
   RootPaths paths_;
@@ -119,6 +131,10 @@ class Launcher final : public pipeline::Launcher {
   Client& client_;
   ExecutorOptions options_;
   std::map<std::string, Job> jobs_;
+  std::set<std::string> local_runs_;  // integration runs, the local launcher's
+  bool reconciled_ = false;
+  Submitter submitter_{client_};
+  ResultWatch results_;
   bool store_template_written_ = false;
   Micros last_queue_read_ = std::numeric_limits<Micros>::min() / 2;  // never: ask at the first poll
   LocalLauncher local_;  // integration runs

@@ -47,6 +47,10 @@ int FailJob(const std::string& run_dir, const std::string& why) {
 
 Status WriteJob(Db& db, const RootPaths& paths, const std::string& run_id, const std::string& run_dir) {
   PL_ASSIGN_OR_RETURN(RunRecord run, GetRun(db, run_id));
+  return WriteJob(db, paths, run, run_dir);
+}
+
+Status WriteJob(Db& db, const RootPaths& paths, const RunRecord& run, const std::string& run_dir) {
   json j;
   j["run"] = {{"run_id", run.run_id},
               {"task_id", Opt(run.task_id)},
@@ -76,7 +80,7 @@ Status WriteJob(Db& db, const RootPaths& paths, const std::string& run_id, const
   }
   auto config = ReadFile(paths.config());
   j["config"] = config.ok() ? *config : "";
-  return WriteFileAtomic(run_dir + "/job.json", j.dump() + "\n");
+  return WriteFileAtomic(run_dir + "/job.json", j.dump() + "\n", FileSync::kNoFsync);
 }
 
 namespace {
@@ -213,9 +217,11 @@ int RunNodeJob(const std::string& run_dir_in) {
           result["comments"].push_back({{"text", c.text}, {"author", c.author}, {"created_at", c.created_at}});
   }
   db->reset();
-  cleanup();
   // Durable before the job ends: the scheduler trusts it once it sees it.
+  // Written before the private root is removed: the result is what the
+  // scheduler waits for to hand the slot on, the clean-up is not.
   Status w = WriteFileAtomic(run_dir + "/result.json", result.dump() + "\n");
+  cleanup();
   return w.ok() ? 0 : 1;
 }
 

@@ -31,7 +31,14 @@ namespace pipeline::slurm {
 
 // Scheduler's host: writes RUN_DIR/job.json for a run recorded in `db`
 // (its row, its task if any, the config's text). RUN_DIR must exist.
+// Without an fsync, like the run's prompt: the job is submitted right after
+// and reads it from the page cache (or, on a network file system, from the
+// server, which has it once the file is closed); a machine crash that lost
+// it takes the local job with it, and a job that finds no job.json fails
+// the run with a result, which the scheduler retries.
 Status WriteJob(Db& db, const RootPaths& paths, const std::string& run_id, const std::string& run_dir);
+// The same for a row the caller has read already.
+Status WriteJob(Db& db, const RootPaths& paths, const RunRecord& run, const std::string& run_dir);
 
 // Scheduler's host: an empty, migrated store in SHARED_DIR/store-template/
 // (made once, atomically), which a node copies instead of creating its

@@ -36,7 +36,7 @@ TEST(DoctorCluster, ChecksTheControllerThePartitionsAndTheSharedDirectory) {
   auto r = RunPipeline({"doctor"}, repo.dir(), {}, 60000);
   EXPECT_EQ(r.exit.exit_code, 0) << r.out << r.err;
   auto lines = ClusterLines(r.out);
-  ASSERT_EQ(lines.size(), 4u) << r.out;
+  ASSERT_EQ(lines.size(), 5u) << r.out;
   EXPECT_EQ(lines[0].rfind("ok", 0), 0u) << lines[0];
   EXPECT_NE(lines[0].find("scontrol ping"), std::string::npos) << lines[0];
   EXPECT_NE(lines[1].find("partition debug (the cluster's default) for executor.slurm.partition is UP"),
@@ -44,6 +44,9 @@ TEST(DoctorCluster, ChecksTheControllerThePartitionsAndTheSharedDirectory) {
   EXPECT_NE(lines[2].find("partition strict for executor.slurm.check_partition is UP"), std::string::npos) << lines[2];
   EXPECT_EQ(lines[3].rfind("ok", 0), 0u) << lines[3];
   EXPECT_NE(lines[3].find("wrote in the shared directory"), std::string::npos) << lines[3];
+  // The test cluster schedules batch jobs without delay (scripts/slurm-cluster.sh).
+  EXPECT_EQ(lines[4].rfind("ok", 0), 0u) << lines[4];
+  EXPECT_NE(lines[4].find("within about a second (batch_sched_delay=0)"), std::string::npos) << lines[4];
 }
 
 TEST(DoctorCluster, AWrongPartitionIsAClearProblemLine) {
