@@ -99,10 +99,8 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
   if (settings.On(kProtectionMemory) && settings.memory_limit_bytes > 0) {
     if (kernel.memory != MemoryControl::kNone) {
       if (in.early_cgroup && in.early_cgroup->started()) {
-        auto cg = in.early_cgroup->Take();
-        if (!cg.ok()) return cg.error();
-        r->cgroup_ = std::move(*cg);
-        r->inside_cgroup_ = true;
+        // Taken at the spawn: the kernel's wait for the move overlaps all of the above and below.
+        r->early_cgroup_ = in.early_cgroup;
       } else {
         auto cg = MemoryCgroup::Create("pipeline-run-" + in.run_id, settings.memory_limit_bytes);
         if (!cg.ok()) return cg.error();
@@ -131,6 +129,13 @@ Result<SpawnedProcess> ConfinedRun::Spawn(SpawnOptions opts) {
     if (!opts.env_set.count(k)) opts.env_unset.push_back(k);
   PL_RETURN_IF_ERROR(CheckProgram(agent_argv0, opts.env_set.count("PATH") ? opts.env_set.at("PATH") : "", in_.workspace));
   opts.cwd = in_.workspace;
+  if (early_cgroup_) {
+    auto cg = early_cgroup_->Take();
+    early_cgroup_ = nullptr;
+    if (!cg.ok()) return cg.error();
+    cgroup_ = std::move(*cg);
+    inside_cgroup_ = true;
+  }
   // A child starts in its parent's cgroup: we step in to start the sandbox, and out again.
   if (cgroup_ && !inside_cgroup_) PL_RETURN_IF_ERROR(cgroup_->EnterSelf());
   auto child = pipeline::Spawn(opts);

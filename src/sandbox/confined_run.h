@@ -48,6 +48,9 @@ class ConfinedRun {
   // After the agent's end: the task branch back, the cgroup and private files removed.
   Status Finish();
   const SandboxPolicy& policy() const { return policy_; }
+  // HEAD's commit as the preparation read it (git_confine.h: HeadCommitBefore);
+  // nullopt: not known without git.
+  std::optional<std::string> HeadBefore() const { return git_ ? HeadCommitBefore(*git_) : std::nullopt; }
 
  private:
   ConfinedRun() = default;
@@ -55,6 +58,7 @@ class ConfinedRun {
   std::string private_dir_, bwrap_;
   std::optional<GitConfinement> git_;
   std::optional<MemoryCgroup> cgroup_;
+  EarlyCgroup* early_cgroup_ = nullptr;  // the monitor's, until Spawn takes it into cgroup_
   SandboxPolicy policy_;
   RunChannelServer channel_;
   bool finished_ = false;

@@ -132,6 +132,12 @@ Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& w
   return std::optional<GitConfinement>(std::move(g));
 }
 
+std::optional<std::string> HeadCommitBefore(const GitConfinement& g) {
+  if (!g.branch_ref.empty()) return g.branch_before;
+  std::string h = Trim(g.head_file_text);
+  return IsObjectId(h) ? std::optional<std::string>(h) : std::nullopt;
+}
+
 Status CarryBackTaskBranch(const GitConfinement& g, const std::string& workspace) {
   std::string head_dir = g.worktree_gitdir.empty() ? g.common_dir : g.worktree_gitdir;
   auto head_now = ReadFile(JoinPath(head_dir, "HEAD"));

@@ -30,6 +30,13 @@ struct GitConfinement {
 Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& workspace,
                                                            const std::string& private_dir);
 
+// The commit the workspace's HEAD named when the confinement was prepared,
+// from what PrepareGitConfinement read (the branch's value, or a detached
+// HEAD's id): what `git rev-parse --verify HEAD` answers, without starting
+// git on the run's start. nullopt: not known from the files (an unborn
+// branch, a HEAD that is neither): ask git.
+std::optional<std::string> HeadCommitBefore(const GitConfinement& g);
+
 // After the run: the task branch takes the value the run gave it (when it
 // changed, and only if the real ref still holds branch_before), and the
 // worktree's HEAD is pointed back at the task branch if the run moved it.

@@ -47,5 +47,38 @@ TEST(GitConfineTest, TheBranchTipIsReadFromLooseAndPackedRefs) {
   EXPECT_FALSE((*unborn)->branch_before.has_value());
 }
 
+// A confined run takes HEAD's commit from its confinement instead of running
+// git: the answer must be git's own, on a branch and detached.
+TEST(GitConfineTest, TheHeadCommitIsWhatGitSays) {
+  testing::TempDir dir;
+  std::string repo = dir / "repo", ws = dir / "ws";
+  ASSERT_TRUE(MakeDirs(repo).ok());
+  testing::InitGitRepo(repo);
+  Git(repo, {"worktree", "add", "-q", "-b", "pipeline/t-1", ws, "main"});
+  Git(ws, {"commit", "-q", "--allow-empty", "-m", "on the task branch"});
+
+  auto on_branch = PrepareGitConfinement(ws, dir / "private-1");
+  ASSERT_TRUE(on_branch.ok() && on_branch->has_value()) << on_branch.message();
+  EXPECT_EQ(HeadCommitBefore(**on_branch), Git(ws, {"rev-parse", "--verify", "HEAD"}));
+
+  std::string first = Git(repo, {"rev-parse", "main"});
+  Git(ws, {"checkout", "-q", "--detach", first});
+  auto detached = PrepareGitConfinement(ws, dir / "private-2");
+  ASSERT_TRUE(detached.ok() && detached->has_value()) << detached.message();
+  EXPECT_TRUE((*detached)->branch_ref.empty());
+  EXPECT_EQ(HeadCommitBefore(**detached), first);
+
+  // The main checkout keeps its HEAD in .git itself.
+  auto main_checkout = PrepareGitConfinement(repo, dir / "private-3");
+  ASSERT_TRUE(main_checkout.ok() && main_checkout->has_value()) << main_checkout.message();
+  EXPECT_EQ(HeadCommitBefore(**main_checkout), Git(repo, {"rev-parse", "--verify", "HEAD"}));
+
+  // Unborn: git has no answer, and neither do the files.
+  testing::WriteTextFile(repo + "/.git/worktrees/ws/HEAD", "ref: refs/heads/pipeline/unborn\n");
+  auto unborn = PrepareGitConfinement(ws, dir / "private-4");
+  ASSERT_TRUE(unborn.ok() && unborn->has_value()) << unborn.message();
+  EXPECT_FALSE(HeadCommitBefore(**unborn).has_value());
+}
+
 }  // namespace
 }  // namespace pipeline
