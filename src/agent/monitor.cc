@@ -340,7 +340,7 @@ nlohmann::json HandleRunRequest(Db& db, const RunRecord& run, const std::string&
   }
 }
 
-// A confined run's memory cgroup, made and entered on a thread while the
+// A confined run's memory cgroup, made (and on cgroup v2 entered) on a thread while the
 // monitor does the rest of its preparation (sandbox/memory_limit.h).
 void StartCgroupEarly(const Config& config, const RunRecord& run, EarlyCgroup* early) {
   auto settings = LoadSandboxSettings(config);

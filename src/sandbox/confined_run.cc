@@ -134,13 +134,16 @@ Result<SpawnedProcess> ConfinedRun::Spawn(SpawnOptions opts) {
     early_cgroup_ = nullptr;
     if (!cg.ok()) return cg.error();
     cgroup_ = std::move(*cg);
-    inside_cgroup_ = true;
+    inside_cgroup_ = !cgroup_->ThreadMoves();
   }
-  // A child starts in its parent's cgroup: we step in to start the sandbox, and out again.
-  if (cgroup_ && !inside_cgroup_) PL_RETURN_IF_ERROR(cgroup_->EnterSelf());
+  // A child starts in the cgroup of the thread that forks it: we step in to
+  // start the sandbox, and out again. On v1 only this thread moves, which
+  // spares the kernel's wait for a whole-process move (memory_limit.h).
+  bool thread_only = cgroup_ && cgroup_->ThreadMoves();
+  if (cgroup_ && !inside_cgroup_) PL_RETURN_IF_ERROR(thread_only ? cgroup_->EnterThread() : cgroup_->EnterSelf());
   auto child = pipeline::Spawn(opts);
   if (cgroup_) {
-    Status left = cgroup_->LeaveSelf();
+    Status left = thread_only ? cgroup_->LeaveThread() : cgroup_->LeaveSelf();
     inside_cgroup_ = !left.ok();
     if (!left.ok() && child.ok()) {
       SignalGroup(child->pid, SIGKILL);
