@@ -1,5 +1,8 @@
 #include "sandbox/git_confine.h"
 
+#include <dirent.h>
+
+#include <cstring>
 #include <filesystem>
 
 #include "proc/process.h"
@@ -78,6 +81,19 @@ std::optional<std::string> ReadBranchFiles(const std::string& common_dir, const 
   return std::nullopt;
 }
 
+bool EmptyDirectory(const std::string& path) {
+  DIR* d = opendir(path.c_str());
+  if (!d) return false;
+  bool empty = true;
+  while (struct dirent* e = readdir(d))
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+      empty = false;
+      break;
+    }
+  closedir(d);
+  return empty;
+}
+
 }  // namespace
 
 Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& workspace,
@@ -115,9 +131,8 @@ Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& w
       g.branch_before = Git(workspace, {"rev-parse", "--verify", "-q", g.branch_ref + "^{commit}"});
   }
   g.private_heads = JoinPath(private_dir, "git-heads");
-  g.private_logs = JoinPath(private_dir, "git-logs");
-  (void)RemoveAll(g.private_heads);
-  PL_RETURN_IF_ERROR(MakeDirs(g.private_logs));
+  // An empty one (a fresh private directory's) is kept: making it again would cost an inode.
+  if (!EmptyDirectory(g.private_heads)) (void)RemoveAll(g.private_heads);
   PL_RETURN_IF_ERROR(CopyRefs(JoinPath(g.common_dir, "refs/heads"), g.private_heads));
   // The run's own branch is in the copy whatever happened to the others.
   if (!g.branch_ref.empty() && g.branch_before) {

@@ -22,11 +22,12 @@ struct GitConfinement {
   std::string branch_ref;       // "refs/heads/pipeline/T1"; empty when HEAD is detached
   std::optional<std::string> branch_before;  // its value at the start (nullopt: unborn)
   std::string private_heads;    // mounted over <common_dir>/refs/heads
-  std::string private_logs;     // mounted over <common_dir>/logs
+  // <common_dir>/logs (the branches' reflogs) is an empty tmpfs in the
+  // sandbox: what the run logs there is thrown away with the run.
 };
 
-// Reads the workspace's git layout and fills private_dir/git-heads with a
-// copy of refs/heads. nullopt when the workspace is not in a git repository.
+// Reads the workspace's git layout and fills private_dir/git-heads (made
+// empty first unless it is) with a copy of refs/heads. nullopt when the workspace is not in a git repository.
 Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& workspace,
                                                            const std::string& private_dir);
 

@@ -107,7 +107,7 @@ SandboxPolicy BuildPolicy(const PolicyInputs& in) {
     } else {
       Add(&a, {"--bind", objects, objects});
       if (!g.worktree_gitdir.empty()) Add(&a, {"--bind", g.worktree_gitdir, g.worktree_gitdir});
-      Add(&a, {"--bind", g.private_heads, heads, "--bind", g.private_logs, logs});
+      Add(&a, {"--bind", g.private_heads, heads, "--tmpfs", logs});
       p.create_only.push_back(objects);
       if (!g.worktree_gitdir.empty()) p.writable.push_back(g.worktree_gitdir);
       p.writable.push_back(heads);
