@@ -1,4 +1,3 @@
-#include "/tmp/sbxb/tm.h"
 #include "agent/monitor.h"
 
 #include <fcntl.h>
@@ -341,8 +340,9 @@ nlohmann::json HandleRunRequest(Db& db, const RunRecord& run, const std::string&
   }
 }
 
-// A confined run's memory cgroup, made (and on cgroup v2 entered) on a thread while the
-// monitor does the rest of its preparation (sandbox/memory_limit.h).
+// A confined run's memory cgroup, made (and on cgroup v2 entered) on a
+// thread while the monitor does the rest of its preparation
+// (sandbox/memory_limit.h).
 void StartCgroupEarly(const Config& config, const RunRecord& run, EarlyCgroup* early) {
   auto settings = LoadSandboxSettings(config);
   if (!settings.ok() || !settings->enabled || run.phase == "integrate") return;
@@ -379,7 +379,6 @@ Result<std::unique_ptr<ConfinedRun>> PrepareConfinement(const RootPaths& paths, 
 }  // namespace
 
 int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_fd) {
-  TMark("mon start");
   Handshake hs(handshake_fd);
   int sigfd = BlockSignals();
   auto db_or = OpenStore(paths);
@@ -403,7 +402,6 @@ int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_
     (void)FinishRun(db, run_id, o);
     return hs.Send("error: run was killed before it started"), 1;
   }
-  TMark("claimed");
   auto config = Config::Load(paths.config());
   if (!config.ok()) return fail(config.message());
   EarlyCgroup early_cgroup;  // left and removed on every early return
@@ -431,18 +429,14 @@ int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_
   // already; only an unconfined run (or an answer the files do not give)
   // starts git for it.
   std::optional<std::string> head = *confined ? (*confined)->HeadBefore() : std::nullopt;
-  TMark("before githead");
   run.head_before = head ? head : GitHead(run.workspace);
-  TMark("after githead");
   // The sandbox's processes orphaned when its bwrap exits come to this
   // process, which reaps them at the end (below), instead of to the
   // machine's init, whose reaping may lag by a second.
-  TMark("prepared");
   if (*confined) (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
   auto agent = *confined ? (*confined)->Spawn(opts) : Spawn(opts);
   if (!agent.ok()) return fail(agent.message());
 
-  TMark("spawned");
   Micros started_at = SystemClock().Now();
   Supervisor sup(db, run, *plan, std::move(reader), *agent, sigfd);
   Status logs = sup.OpenLogs();
@@ -459,7 +453,6 @@ int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_
     waitpid(agent->pid, nullptr, 0);
     return fail(!marked.ok() ? marked.message() : logs.message());
   }
-  TMark("marked");
   hs.Send("ok");
   sup.Loop();
   // The sandbox's namespace is torn down asynchronously once its init is

@@ -1,4 +1,3 @@
-#include "/tmp/sbxb/tm.h"
 #include "sandbox/confined_run.h"
 
 #include <pwd.h>
@@ -69,7 +68,6 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
   r->private_dir_ = RunPrivateDir(in.store_root, in.run_id);
   PL_RETURN_IF_ERROR(MakeRunPrivateDir(JoinPath(in.store_root, "sandbox"), r->private_dir_));
 
-  TMark("privdir made");
   PolicyInputs p;
   p.workspace = in.workspace;
   p.store_root = in.store_root;
@@ -94,14 +92,12 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
   for (const auto& [k, v] : GitIdentityEnv(in.workspace, common_dir,
                                            common_dir.empty() ? "" : JoinPath(in.store_root, "sandbox/.git-identity")))
     if (!r->in_.env.count(k)) r->in_.env[k] = v;
-  TMark("git confined");
   r->policy_ = BuildPolicy(p);
   std::string inner = in.self_exe.substr(0, in.self_exe.find_last_of('/') + 1) + "pipeline-sandbox-exec";
   if (access(inner.c_str(), X_OK) == 0) r->policy_.inner_exe = inner;
 
   if (settings.On(kProtectionMemory) && settings.memory_limit_bytes > 0) {
     if (kernel.memory != MemoryControl::kNone) {
-      TMark("take cgroup");
       if (in.early_cgroup && in.early_cgroup->started()) {
         // Taken at the spawn: the kernel's wait for the move overlaps all of the above and below.
         r->early_cgroup_ = in.early_cgroup;
@@ -114,7 +110,6 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
       r->policy_.rlimit_as = settings.memory_limit_bytes;  // the approximation: per process
     }
   }
-  TMark("cgroup taken");
   PL_RETURN_IF_ERROR(r->channel_.Listen(r->policy_.socket_path));
   return r;
 }
@@ -146,9 +141,7 @@ Result<SpawnedProcess> ConfinedRun::Spawn(SpawnOptions opts) {
   // spares the kernel's wait for a whole-process move (memory_limit.h).
   bool thread_only = cgroup_ && cgroup_->ThreadMoves();
   if (cgroup_ && !inside_cgroup_) PL_RETURN_IF_ERROR(thread_only ? cgroup_->EnterThread() : cgroup_->EnterSelf());
-  TMark("spawn start");
   auto child = pipeline::Spawn(opts);
-  TMark("spawn returned");
   if (cgroup_) {
     Status left = thread_only ? cgroup_->LeaveThread() : cgroup_->LeaveSelf();
     inside_cgroup_ = !left.ok();

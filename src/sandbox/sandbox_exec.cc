@@ -1,4 +1,3 @@
-#include "/tmp/sbxb/tm.h"
 #include "sandbox/sandbox_exec.h"
 
 #include <sys/resource.h>
@@ -21,7 +20,6 @@ int Fail(const std::string& msg) {
 }  // namespace
 
 int SandboxExecMain(const std::vector<std::string>& args) {
-  TMarkA("inner start");
   LandlockRules rules;
   long long rlimit_as = 0;
   size_t i = 0;
@@ -49,7 +47,6 @@ int SandboxExecMain(const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (size_t k = i + 1; k < args.size(); ++k) argv.push_back(const_cast<char*>(args[k].c_str()));
   argv.push_back(nullptr);
-  TMarkA("inner exec");
   execvp(argv[0], argv.data());
   return Fail("cannot start " + args[i + 1] + ": " + strerror(errno));
 }
