@@ -96,8 +96,8 @@ bool EmptyDirectory(const std::string& path) {
 
 }  // namespace
 
-Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& workspace,
-                                                           const std::string& private_dir) {
+Result<std::optional<GitConfinement>> ReadGitConfinement(const std::string& workspace,
+                                                        const std::string& private_dir) {
   std::string dotgit = JoinPath(workspace, ".git");
   if (!PathExists(dotgit)) return std::optional<GitConfinement>();
   GitConfinement g;
@@ -131,8 +131,18 @@ Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& w
       g.branch_before = Git(workspace, {"rev-parse", "--verify", "-q", g.branch_ref + "^{commit}"});
   }
   g.private_heads = JoinPath(private_dir, "git-heads");
-  // An empty one (a fresh private directory's) is kept: making it again would cost an inode.
-  if (!EmptyDirectory(g.private_heads)) (void)RemoveAll(g.private_heads);
+  // Empty, and there before the sandbox mounts it. An empty one (a fresh
+  // private directory's) is kept: making it again would cost an inode.
+  if (!EmptyDirectory(g.private_heads)) {
+    (void)RemoveAll(g.private_heads);
+    PL_RETURN_IF_ERROR(MakeDirs(g.private_heads));
+  }
+  // Mount points must exist before the sandbox starts (.git is read-only in it).
+  PL_RETURN_IF_ERROR(MakeDirs(JoinPath(g.common_dir, "logs")));
+  return std::optional<GitConfinement>(std::move(g));
+}
+
+Status FillPrivateHeads(const GitConfinement& g) {
   PL_RETURN_IF_ERROR(CopyRefs(JoinPath(g.common_dir, "refs/heads"), g.private_heads));
   // The run's own branch is in the copy whatever happened to the others.
   if (!g.branch_ref.empty() && g.branch_before) {
@@ -142,9 +152,14 @@ Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& w
       PL_RETURN_IF_ERROR(WriteFileAtomic(own, *g.branch_before + "\n", FileSync::kNoFsync));
     }
   }
-  // Mount points must exist before the sandbox starts (.git is read-only in it).
-  PL_RETURN_IF_ERROR(MakeDirs(JoinPath(g.common_dir, "logs")));
-  return std::optional<GitConfinement>(std::move(g));
+  return Status::Ok();
+}
+
+Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& workspace,
+                                                           const std::string& private_dir) {
+  PL_ASSIGN_OR_RETURN(auto g, ReadGitConfinement(workspace, private_dir));
+  if (g) PL_RETURN_IF_ERROR(FillPrivateHeads(*g));
+  return g;
 }
 
 std::optional<std::string> HeadCommitBefore(const GitConfinement& g) {

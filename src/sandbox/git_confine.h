@@ -30,6 +30,12 @@ struct GitConfinement {
 // empty first unless it is) with a copy of refs/heads. nullopt when the workspace is not in a git repository.
 Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& workspace,
                                                            const std::string& private_dir);
+// Its two halves: the layout read and an empty private_dir/git-heads made
+// (before the sandbox starts, which mounts it), then the copy (while the
+// sandbox starts, before the agent runs: confined_run.h).
+Result<std::optional<GitConfinement>> ReadGitConfinement(const std::string& workspace,
+                                                        const std::string& private_dir);
+Status FillPrivateHeads(const GitConfinement& g);
 
 // The commit the workspace's HEAD named when the confinement was prepared,
 // from what PrepareGitConfinement read (the branch's value, or a detached

@@ -34,6 +34,7 @@ std::vector<std::string> SandboxPolicy::Wrap(const std::vector<std::string>& age
     for (int port : *connect_ports) Add(&argv, {"--port", std::to_string(port)});
   }
   if (rlimit_as) Add(&argv, {"--rlimit-as", std::to_string(*rlimit_as)});
+  if (start_gate_fd >= 0) Add(&argv, {"--wait-fd", std::to_string(start_gate_fd)});
   argv.push_back("--");
   argv.insert(argv.end(), agent_argv.begin(), agent_argv.end());
   return argv;
