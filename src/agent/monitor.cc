@@ -476,7 +476,6 @@ int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_
   }
   // The end is recorded before we exit: whoever watches our pid reads a terminal row.
   Status finished = FinishRun(db, run_id, outcome);
-  if (*confined) (*confined)->LeaveSpareForNextRun();
   return finished.ok() ? 0 : 1;
 }
 

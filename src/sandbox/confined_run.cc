@@ -181,8 +181,6 @@ Result<SpawnedProcess> ConfinedRun::Spawn(SpawnOptions opts) {
   return child;
 }
 
-void ConfinedRun::LeaveSpareForNextRun() { LeaveSparePrivateDir(JoinPath(in_.store_root, "sandbox")); }
-
 Status ConfinedRun::Finish() {
   if (finished_) return Status::Ok();
   finished_ = true;
@@ -192,6 +190,8 @@ Status ConfinedRun::Finish() {
   if (cgroup_ && inside_cgroup_) inside_cgroup_ = !cgroup_->LeaveSelf().ok();
   if (cgroup_ && !inside_cgroup_) cgroup_->Remove();
   (void)RemoveAll(private_dir_);
+  // Within the run's own time (before its end is recorded), not the next start's.
+  LeaveSparePrivateDir(JoinPath(in_.store_root, "sandbox"));
   return st;
 }
 

@@ -47,11 +47,10 @@ class ConfinedRun {
   Result<SpawnedProcess> Spawn(SpawnOptions opts);
   RunChannelServer& channel() { return channel_; }
   bool MemoryLimitHit() const { return cgroup_ && cgroup_->LimitHit(); }
-  // After the agent's end: the task branch back, the cgroup and private files removed.
+  // After the agent's end: the task branch back, the cgroup and private
+  // files removed, and an empty private directory left for the next start
+  // to take (private_dir.h).
   Status Finish();
-  // Once the run's end is recorded: an empty private directory for the next
-  // start to take (private_dir.h), made while nothing waits for it.
-  void LeaveSpareForNextRun();
   const SandboxPolicy& policy() const { return policy_; }
   // HEAD's commit as the preparation read it (git_confine.h: HeadCommitBefore);
   // nullopt: not known without git.
