@@ -102,7 +102,7 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
   if (settings.On(kProtectionMemory) && settings.memory_limit_bytes > 0) {
     if (kernel.memory != MemoryControl::kNone) {
       if (in.early_cgroup && in.early_cgroup->started()) {
-        // Taken at the spawn: the kernel's wait for the move overlaps all of the above and below.
+        // Taken at the spawn: its making (and on v2 the process's move) overlaps all of the above and below.
         r->early_cgroup_ = in.early_cgroup;
       } else {
         auto cg = MemoryCgroup::Create("pipeline-run-" + in.run_id, settings.memory_limit_bytes);
