@@ -191,7 +191,7 @@ Status ConfinedRun::Finish() {
   if (cgroup_ && !inside_cgroup_) cgroup_->Remove();
   (void)RemoveAll(private_dir_);
   // Within the run's own time (before its end is recorded), not the next start's.
-  LeaveSparePrivateDir(JoinPath(in_.store_root, "sandbox"));
+  LeaveSparePrivateDir(JoinPath(in_.store_root, "sandbox"), git_ ? git_->common_dir : "");
   return st;
 }
 

@@ -26,8 +26,8 @@ struct GitConfinement {
   // sandbox: what the run logs there is thrown away with the run.
 };
 
-// Reads the workspace's git layout and fills private_dir/git-heads (made
-// empty first unless it is) with a copy of refs/heads. nullopt when the workspace is not in a git repository.
+// Reads the workspace's git layout and makes private_dir/git-heads a copy
+// of refs/heads. nullopt when the workspace is not in a git repository.
 Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& workspace,
                                                            const std::string& private_dir);
 // Its two halves: the layout read and an empty private_dir/git-heads made
@@ -36,6 +36,12 @@ Result<std::optional<GitConfinement>> PrepareGitConfinement(const std::string& w
 Result<std::optional<GitConfinement>> ReadGitConfinement(const std::string& workspace,
                                                         const std::string& private_dir);
 Status FillPrivateHeads(const GitConfinement& g);
+
+// Makes heads_dir a copy of <common_dir>/refs/heads: only what differs is
+// written (in place) and what is gone removed, so a copy made earlier (a
+// spare private directory's, private_dir.h) costs a start no new files
+// but for the branches made since.
+Status CopyBranchRefs(const std::string& common_dir, const std::string& heads_dir);
 
 // The commit the workspace's HEAD named when the confinement was prepared,
 // from what PrepareGitConfinement read (the branch's value, or a detached

@@ -47,6 +47,30 @@ TEST(GitConfineTest, TheBranchTipIsReadFromLooseAndPackedRefs) {
   EXPECT_FALSE((*unborn)->branch_before.has_value());
 }
 
+// A spare private directory comes with an older copy of the refs: the start
+// brings it to exactly the repository's, whatever moved, appeared or went.
+TEST(GitConfineTest, AnOlderCopyOfTheRefsIsBroughtUpToDate) {
+  testing::TempDir dir;
+  std::string repo = dir / "repo", ws = dir / "ws", priv = dir / "private";
+  ASSERT_TRUE(MakeDirs(repo).ok());
+  testing::InitGitRepo(repo);
+  Git(repo, {"worktree", "add", "-q", "-b", "pipeline/t-1", ws, "main"});
+  Git(repo, {"branch", "pipeline/gone"});
+  ASSERT_TRUE(CopyBranchRefs(repo + "/.git", priv + "/git-heads").ok());
+  ASSERT_TRUE(PathExists(priv + "/git-heads/pipeline/gone"));
+
+  Git(ws, {"commit", "-q", "--allow-empty", "-m", "the task branch moved"});
+  Git(repo, {"branch", "-D", "pipeline/gone"});
+  Git(repo, {"branch", "pipeline/new"});
+  testing::WriteTextFile(priv + "/git-heads/stray", "not a ref of the repository\n");
+  auto g = PrepareGitConfinement(ws, priv);
+  ASSERT_TRUE(g.ok() && g->has_value()) << g.message();
+  for (const char* b : {"main", "pipeline/t-1", "pipeline/new"})
+    EXPECT_EQ(Trim(testing::ReadTextFile(priv + "/git-heads/" + b)), Git(repo, {"rev-parse", b})) << b;
+  EXPECT_FALSE(PathExists(priv + "/git-heads/pipeline/gone"));
+  EXPECT_FALSE(PathExists(priv + "/git-heads/stray"));
+}
+
 // A confined run takes HEAD's commit from its confinement instead of running
 // git: the answer must be git's own, on a branch and detached.
 TEST(GitConfineTest, TheHeadCommitIsWhatGitSays) {

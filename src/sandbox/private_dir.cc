@@ -11,6 +11,7 @@
 #include <ctime>
 #include <vector>
 
+#include "sandbox/git_confine.h"
 #include "util/files.h"
 #include "util/text.h"
 
@@ -60,7 +61,7 @@ Status MakeRunPrivateDir(const std::string& sandbox_dir, const std::string& priv
   return MakeSubdirs(private_dir);
 }
 
-void LeaveSparePrivateDir(const std::string& sandbox_dir, int max_spares) {
+void LeaveSparePrivateDir(const std::string& sandbox_dir, const std::string& git_common_dir, int max_spares) {
   time_t stale = time(nullptr) - 60;
   for (const auto& name : Entries(sandbox_dir, kMakingPrefix)) {
     struct stat st;
@@ -75,6 +76,7 @@ void LeaveSparePrivateDir(const std::string& sandbox_dir, int max_spares) {
   // Made under another name and renamed when complete: a start never takes a half-made one.
   std::string making = JoinPath(sandbox_dir, kMakingPrefix + unique);
   if (!MakeDir(making).ok() || !MakeSubdirs(making).ok() ||
+      (!git_common_dir.empty() && !CopyBranchRefs(git_common_dir, JoinPath(making, "git-heads")).ok()) ||
       rename(making.c_str(), JoinPath(sandbox_dir, kSparePrefix + unique).c_str()) != 0)
     (void)RemoveAll(making);
 }

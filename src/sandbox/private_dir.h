@@ -22,8 +22,11 @@ inline constexpr const char* kPrivateSubdirs[] = {"home", "tmp", "git-heads"};
 Status MakeRunPrivateDir(const std::string& sandbox_dir, const std::string& private_dir);
 
 // After a run: leaves a spare for the next start unless `max_spares` are
-// there already. Also removes half-made spares of monitors killed while
-// making one. Best effort: a start without a spare makes its own.
-void LeaveSparePrivateDir(const std::string& sandbox_dir, int max_spares = 4);
+// there already; with `git_common_dir`, its git-heads holds a copy of that
+// repository's branch refs, which the next start only brings up to date
+// (git_confine.h: CopyBranchRefs). Also removes half-made spares of monitors
+// killed while making one. Best effort: a start without a spare makes its own.
+void LeaveSparePrivateDir(const std::string& sandbox_dir, const std::string& git_common_dir = "",
+                          int max_spares = 4);
 
 }  // namespace pipeline

@@ -42,9 +42,9 @@ TEST(PrivateDirTest, ASpareIsTakenOnceAndOnlyUpToTheCap) {
   testing::TempDir dir;
   std::string sandbox = dir / "sandbox";
   ASSERT_TRUE(MakeDirs(sandbox).ok());
-  LeaveSparePrivateDir(sandbox, 2);
-  LeaveSparePrivateDir(sandbox, 2);
-  LeaveSparePrivateDir(sandbox, 2);
+  LeaveSparePrivateDir(sandbox, "", 2);
+  LeaveSparePrivateDir(sandbox, "", 2);
+  LeaveSparePrivateDir(sandbox, "", 2);
   EXPECT_EQ(Count(sandbox, "-spare-"), 2);
   EXPECT_EQ(Count(sandbox, "-making-"), 0);
 
