@@ -340,8 +340,9 @@ nlohmann::json HandleRunRequest(Db& db, const RunRecord& run, const std::string&
   }
 }
 
-// A confined run's memory cgroup, made and entered on a thread while the
-// monitor does the rest of its preparation (sandbox/memory_limit.h).
+// A confined run's memory cgroup, made (and on cgroup v2 entered) on a
+// thread while the monitor does the rest of its preparation
+// (sandbox/memory_limit.h).
 void StartCgroupEarly(const Config& config, const RunRecord& run, EarlyCgroup* early) {
   auto settings = LoadSandboxSettings(config);
   if (!settings.ok() || !settings->enabled || run.phase == "integrate") return;
@@ -413,7 +414,6 @@ int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_
   if (!reader) return fail("unknown output reader " + plan->reader);
   if (Status s = MakeDirs(RunDir(paths, run_id)); !s.ok()) return fail(s.message());
 
-  run.head_before = GitHead(run.workspace);
   SpawnOptions opts;
   opts.argv = plan->argv;
   opts.cwd = plan->cwd;
@@ -425,6 +425,11 @@ int RunMonitor(const RootPaths& paths, const std::string& run_id, int handshake_
   std::string protections;
   auto confined = PrepareConfinement(paths, *config, run, *plan, &early_cgroup, &protections);
   if (!confined.ok()) return fail(confined.message());
+  // A confined run's preparation has read HEAD's commit from git's files
+  // already; only an unconfined run (or an answer the files do not give)
+  // starts git for it.
+  std::optional<std::string> head = *confined ? (*confined)->HeadBefore() : std::nullopt;
+  run.head_before = head ? head : GitHead(run.workspace);
   // The sandbox's processes orphaned when its bwrap exits come to this
   // process, which reaps them at the end (below), instead of to the
   // machine's init, whose reaping may lag by a second.

@@ -1,7 +1,9 @@
 #include "sandbox/confined_run.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <cstdlib>
 
 #include "sandbox/git_identity.h"
+#include "sandbox/private_dir.h"
 #include "util/files.h"
 #include "util/text.h"
 
@@ -65,8 +68,7 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
   r->in_ = in;
   r->bwrap_ = kernel.bwrap;
   r->private_dir_ = RunPrivateDir(in.store_root, in.run_id);
-  (void)RemoveAll(r->private_dir_);
-  for (const char* sub : {"home", "tmp"}) PL_RETURN_IF_ERROR(MakeDirs(JoinPath(r->private_dir_, sub), 0700));
+  PL_RETURN_IF_ERROR(MakeRunPrivateDir(JoinPath(in.store_root, "sandbox"), r->private_dir_));
 
   PolicyInputs p;
   p.workspace = in.workspace;
@@ -83,7 +85,8 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
   p.connect_ports = in.connect_ports;
   p.settings = settings;
   if (settings.On(kProtectionFilesystem)) {
-    PL_ASSIGN_OR_RETURN(r->git_, PrepareGitConfinement(in.workspace, r->private_dir_));
+    // The copy of the branches is made while the sandbox starts (Spawn).
+    PL_ASSIGN_OR_RETURN(r->git_, ReadGitConfinement(in.workspace, r->private_dir_));
     p.git = r->git_;
   }
   // The person's git identity (git_identity.h), kept per store while the
@@ -99,10 +102,8 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
   if (settings.On(kProtectionMemory) && settings.memory_limit_bytes > 0) {
     if (kernel.memory != MemoryControl::kNone) {
       if (in.early_cgroup && in.early_cgroup->started()) {
-        auto cg = in.early_cgroup->Take();
-        if (!cg.ok()) return cg.error();
-        r->cgroup_ = std::move(*cg);
-        r->inside_cgroup_ = true;
+        // Taken at the spawn: its making (and on v2 the process's move) overlaps all of the above and below.
+        r->early_cgroup_ = in.early_cgroup;
       } else {
         auto cg = MemoryCgroup::Create("pipeline-run-" + in.run_id, settings.memory_limit_bytes);
         if (!cg.ok()) return cg.error();
@@ -112,8 +113,13 @@ Result<std::unique_ptr<ConfinedRun>> ConfinedRun::Prepare(const ConfinedRunInput
       r->policy_.rlimit_as = settings.memory_limit_bytes;  // the approximation: per process
     }
   }
-  PL_RETURN_IF_ERROR(r->channel_.Listen(r->policy_.socket_path));
+  r->policy_.start_gate_fd = kStartGateFd;
   return r;
+}
+
+Status ConfinedRun::FinishPreparation() {
+  if (git_) PL_RETURN_IF_ERROR(FillPrivateHeads(*git_));
+  return channel_.Listen(policy_.socket_path);
 }
 
 ConfinedRun::~ConfinedRun() { (void)Finish(); }
@@ -131,16 +137,46 @@ Result<SpawnedProcess> ConfinedRun::Spawn(SpawnOptions opts) {
     if (!opts.env_set.count(k)) opts.env_unset.push_back(k);
   PL_RETURN_IF_ERROR(CheckProgram(agent_argv0, opts.env_set.count("PATH") ? opts.env_set.at("PATH") : "", in_.workspace));
   opts.cwd = in_.workspace;
-  // A child starts in its parent's cgroup: we step in to start the sandbox, and out again.
-  if (cgroup_ && !inside_cgroup_) PL_RETURN_IF_ERROR(cgroup_->EnterSelf());
+  if (early_cgroup_) {
+    auto cg = early_cgroup_->Take();
+    early_cgroup_ = nullptr;
+    if (!cg.ok()) return cg.error();
+    cgroup_ = std::move(*cg);
+    inside_cgroup_ = !cgroup_->ThreadMoves();
+  }
+  // A child starts in the cgroup of the thread that forks it: we step in to
+  // start the sandbox, and out again. On v1 only this thread moves, which
+  // spares the kernel's wait for a whole-process move (memory_limit.h).
+  bool thread_only = cgroup_ && cgroup_->ThreadMoves();
+  if (cgroup_ && !inside_cgroup_) PL_RETURN_IF_ERROR(thread_only ? cgroup_->EnterThread() : cgroup_->EnterSelf());
+  // The start gate: a socket (a send to a gone reader fails instead of
+  // raising SIGPIPE) whose far end the inner step reads its go from.
+  int gate[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gate) != 0)
+    return IOError(std::string("socketpair: ") + strerror(errno));
+  if (gate[0] == kStartGateFd) {  // dup2 onto itself would keep close-on-exec
+    int moved = fcntl(gate[0], F_DUPFD_CLOEXEC, 10);
+    close(gate[0]);
+    gate[0] = moved;
+  }
+  opts.pass_fds.emplace_back(gate[0], kStartGateFd);
   auto child = pipeline::Spawn(opts);
+  close(gate[0]);
+  Status ready = child.ok() ? Status::Ok() : Status(child.error());
   if (cgroup_) {
-    Status left = cgroup_->LeaveSelf();
+    Status left = thread_only ? cgroup_->LeaveThread() : cgroup_->LeaveSelf();
     inside_cgroup_ = !left.ok();
-    if (!left.ok() && child.ok()) {
-      SignalGroup(child->pid, SIGKILL);
-      return left.error();
-    }
+    if (ready.ok()) ready = left;
+  }
+  // While bubblewrap builds the sandbox (~10 ms): the rest of the
+  // preparation, which only the agent needs. Then the go.
+  if (ready.ok()) ready = FinishPreparation();
+  if (ready.ok() && send(gate[1], "g", 1, MSG_NOSIGNAL) != 1)
+    ready = IOError(std::string("cannot start the run's sandbox: ") + strerror(errno));
+  close(gate[1]);
+  if (!ready.ok() && child.ok()) {
+    SignalGroup(child->pid, SIGKILL);
+    return ready.error();
   }
   return child;
 }
@@ -154,6 +190,8 @@ Status ConfinedRun::Finish() {
   if (cgroup_ && inside_cgroup_) inside_cgroup_ = !cgroup_->LeaveSelf().ok();
   if (cgroup_ && !inside_cgroup_) cgroup_->Remove();
   (void)RemoveAll(private_dir_);
+  // Within the run's own time (before its end is recorded), not the next start's.
+  LeaveSparePrivateDir(JoinPath(in_.store_root, "sandbox"), git_ ? git_->common_dir : "");
   return st;
 }
 

@@ -41,20 +41,33 @@ class ConfinedRun {
   ~ConfinedRun();
 
   // Starts opts.argv confined: argv wrapped, environment from the allow-list,
-  // started inside the run's memory cgroup.
+  // started inside the run's memory cgroup. The inner step waits for the
+  // monitor's go, sent once the rest of the preparation is done; on a
+  // failure there, the sandbox is killed before any of the agent runs.
   Result<SpawnedProcess> Spawn(SpawnOptions opts);
   RunChannelServer& channel() { return channel_; }
   bool MemoryLimitHit() const { return cgroup_ && cgroup_->LimitHit(); }
-  // After the agent's end: the task branch back, the cgroup and private files removed.
+  // After the agent's end: the task branch back, the cgroup and private
+  // files removed, and an empty private directory left for the next start
+  // to take (private_dir.h).
   Status Finish();
   const SandboxPolicy& policy() const { return policy_; }
+  // HEAD's commit as the preparation read it (git_confine.h: HeadCommitBefore);
+  // nullopt: not known without git.
+  std::optional<std::string> HeadBefore() const { return git_ ? HeadCommitBefore(*git_) : std::nullopt; }
 
  private:
+  // The descriptor the inner step waits on for the go (policy.h: start_gate_fd).
+  static constexpr int kStartGateFd = 3;
   ConfinedRun() = default;
+  // What the agent needs but bubblewrap does not: the copy of the branches
+  // and the listening run channel. Done while bubblewrap starts.
+  Status FinishPreparation();
   ConfinedRunInputs in_;
   std::string private_dir_, bwrap_;
   std::optional<GitConfinement> git_;
   std::optional<MemoryCgroup> cgroup_;
+  EarlyCgroup* early_cgroup_ = nullptr;  // the monitor's, until Spawn takes it into cgroup_
   SandboxPolicy policy_;
   RunChannelServer channel_;
   bool finished_ = false;

@@ -145,6 +145,16 @@ Result<MemoryCgroup> MemoryCgroup::Create(const std::string& name, int64_t limit
 Status MemoryCgroup::EnterSelf() { return WriteText(dir_ + "/cgroup.procs", std::to_string(getpid())); }
 Status MemoryCgroup::LeaveSelf() { return WriteText(parent_ + "/cgroup.procs", std::to_string(getpid())); }
 
+// "0" is the writing thread; a pid would take the machine-wide lock again.
+Status MemoryCgroup::EnterThread() {
+  if (!ThreadMoves()) return Unavailable("a single thread cannot change cgroup v2 cgroups");
+  return WriteText(dir_ + "/tasks", "0");
+}
+Status MemoryCgroup::LeaveThread() {
+  if (!ThreadMoves()) return Unavailable("a single thread cannot change cgroup v2 cgroups");
+  return WriteText(parent_ + "/tasks", "0");
+}
+
 bool MemoryCgroup::LimitHit() const {
   if (dir_.empty()) return false;
   if (kind_ == MemoryControl::kCgroupV2) return CounterIn(dir_ + "/memory.events", "oom_kill") > 0;
@@ -166,7 +176,7 @@ void MemoryCgroup::Remove() {
 EarlyCgroup::~EarlyCgroup() {
   Join();
   if (result_ && result_->ok()) {
-    (void)(*result_)->LeaveSelf();
+    if (!(*result_)->ThreadMoves()) (void)(*result_)->LeaveSelf();
     (*result_)->Remove();
   }
 }
@@ -175,7 +185,7 @@ void EarlyCgroup::Start(const std::string& name, int64_t limit_bytes) {
   if (started()) return;
   thread_ = std::thread([this, name, limit_bytes]() {
     auto cg = MemoryCgroup::Create(name, limit_bytes);
-    if (cg.ok()) {
+    if (cg.ok() && !cg->ThreadMoves()) {
       if (Status in = cg->EnterSelf(); !in.ok()) {
         cg->Remove();
         result_ = Result<MemoryCgroup>(in.error());

@@ -27,14 +27,23 @@ MemoryControl ProbeMemoryControl();
 const char* MemoryControlName(MemoryControl m);
 
 // One run's cgroup. The monitor moves itself in just long enough to start
-// the sandbox (a child starts in its parent's cgroup, so nothing the agent
-// forks is ever outside it), then moves back out.
+// the sandbox (a child starts in the cgroup of the thread that forks it, so
+// nothing the agent forks is ever outside it), then moves back out.
 class MemoryCgroup {
  public:
   static Result<MemoryCgroup> Create(const std::string& name, int64_t limit_bytes);
   MemoryCgroup() = default;
+  // The whole calling process. The kernel makes such a move wait for an RCU
+  // grace period (3-30 ms on a busy machine): every fork on the machine
+  // holds the lock it takes.
   Status EnterSelf();
   Status LeaveSelf();
+  // Cgroup v1: the calling thread alone (`echo 0 > tasks`). The kernel moves
+  // its own thread without that machine-wide lock: ~0.2 ms. On v2 a
+  // process's threads share one cgroup, so only the process moves.
+  bool ThreadMoves() const { return kind_ == MemoryControl::kCgroupV1; }
+  Status EnterThread();
+  Status LeaveThread();
   // The kernel killed a process of the cgroup for want of memory.
   bool LimitHit() const;
   // Kills whatever is left and removes the directory.
@@ -46,10 +55,10 @@ class MemoryCgroup {
   std::string dir_, parent_;
 };
 
-// A run's cgroup made and entered on a thread of its own. Moving a process
-// into a cgroup waits for the kernel (an RCU grace period: 3-30 ms on a busy
-// machine), so the monitor starts it as soon as it knows the run is confined
-// and does its other work (the store, git HEAD) meanwhile.
+// A run's cgroup made on a thread of its own as soon as the monitor knows
+// the run is confined, while it does its other work. On v2 the thread also
+// moves the process in (the kernel's wait, see EnterSelf); on v1 the spawn
+// moves only its own thread (EnterThread), which needs no head start.
 class EarlyCgroup {
  public:
   EarlyCgroup() = default;
@@ -59,7 +68,8 @@ class EarlyCgroup {
   ~EarlyCgroup();
   void Start(const std::string& name, int64_t limit_bytes);
   bool started() const { return thread_.joinable() || result_.has_value(); }
-  // Waits for the thread; on success the calling process is inside the cgroup.
+  // Waits for the thread; on success the calling process is inside the
+  // cgroup unless the cgroup's ThreadMoves().
   Result<MemoryCgroup> Take();
 
  private:

@@ -34,6 +34,7 @@ std::vector<std::string> SandboxPolicy::Wrap(const std::vector<std::string>& age
     for (int port : *connect_ports) Add(&argv, {"--port", std::to_string(port)});
   }
   if (rlimit_as) Add(&argv, {"--rlimit-as", std::to_string(*rlimit_as)});
+  if (start_gate_fd >= 0) Add(&argv, {"--wait-fd", std::to_string(start_gate_fd)});
   argv.push_back("--");
   argv.insert(argv.end(), agent_argv.begin(), agent_argv.end());
   return argv;
@@ -107,7 +108,7 @@ SandboxPolicy BuildPolicy(const PolicyInputs& in) {
     } else {
       Add(&a, {"--bind", objects, objects});
       if (!g.worktree_gitdir.empty()) Add(&a, {"--bind", g.worktree_gitdir, g.worktree_gitdir});
-      Add(&a, {"--bind", g.private_heads, heads, "--bind", g.private_logs, logs});
+      Add(&a, {"--bind", g.private_heads, heads, "--tmpfs", logs});
       p.create_only.push_back(objects);
       if (!g.worktree_gitdir.empty()) p.writable.push_back(g.worktree_gitdir);
       p.writable.push_back(heads);

@@ -41,6 +41,9 @@ struct SandboxPolicy {
   std::optional<std::vector<int>> connect_ports;
   bool landlock_fs = true;
   std::optional<int64_t> rlimit_as;  // memory limit per process, when no cgroup can hold the run
+  // The descriptor the inner step waits on for the monitor's go before it
+  // applies Landlock and starts the agent (confined_run.h); < 0: no wait.
+  int start_gate_fd = -1;
   std::string home, tmp, socket_path;
   // pipeline-sandbox-exec when installed beside pipeline (faster to start);
   // empty: `self_exe agent __sandbox-exec`.

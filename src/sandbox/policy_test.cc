@@ -34,7 +34,6 @@ PolicyInputs Inputs() {
   g.common_dir = "/repo/.git";
   g.worktree_gitdir = "/repo/.git/worktrees/T1";
   g.private_heads = "/repo/.pipeline/sandbox/run-1/git-heads";
-  g.private_logs = "/repo/.pipeline/sandbox/run-1/git-logs";
   in.git = g;
   return in;
 }
@@ -75,6 +74,7 @@ TEST(SandboxPolicyTest, GitKeepsObjectsCreateOnlyAndRefsPrivate) {
   SandboxPolicy p = BuildPolicy(Inputs());
   const Argv& a = p.bwrap_args;
   EXPECT_GE(Find(a, "--bind", "/repo/.pipeline/sandbox/run-1/git-heads", "/repo/.git/refs/heads"), 0);
+  EXPECT_GE(Find(a, "--tmpfs", "/repo/.git/logs"), 0);
   EXPECT_GE(Find(a, "--bind", "/repo/.git/worktrees/T1", "/repo/.git/worktrees/T1"), 0);
   EXPECT_EQ(p.create_only, (Argv{"/repo/.git/objects"}));
   EXPECT_TRUE(Has(p.writable, "/repo/.git/worktrees/T1"));

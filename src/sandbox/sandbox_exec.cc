@@ -22,6 +22,7 @@ int Fail(const std::string& msg) {
 int SandboxExecMain(const std::vector<std::string>& args) {
   LandlockRules rules;
   long long rlimit_as = 0;
+  int wait_fd = -1;
   size_t i = 0;
   for (; i < args.size() && args[i] != "--"; ++i) {
     const std::string& a = args[i];
@@ -34,9 +35,21 @@ int SandboxExecMain(const std::vector<std::string>& args) {
       if (!rules.connect_ports) rules.connect_ports.emplace();
       rules.connect_ports->push_back(std::atoi(args[++i].c_str()));
     } else if (a == "--rlimit-as" && has_value) rlimit_as = std::atoll(args[++i].c_str());
+    else if (a == "--wait-fd" && has_value) wait_fd = std::atoi(args[++i].c_str());
     else return Fail("unknown option " + a);
   }
   if (i + 1 >= args.size()) return Fail("no command after --");
+  if (wait_fd >= 0) {
+    // The monitor finishes the run's preparation (its copy of the branches,
+    // its channel) while bubblewrap builds the sandbox, then sends one 'g'.
+    // Anything else (it failed, or died): nothing of the agent runs.
+    char go = 0;
+    ssize_t n;
+    do n = read(wait_fd, &go, 1);
+    while (n < 0 && errno == EINTR);
+    close(wait_fd);
+    if (n != 1 || go != 'g') return Fail("the run's preparation did not finish");
+  }
   if (rlimit_as > 0) {
     struct rlimit rl = {static_cast<rlim_t>(rlimit_as), static_cast<rlim_t>(rlimit_as)};
     if (setrlimit(RLIMIT_AS, &rl) != 0) return Fail(std::string("setrlimit: ") + strerror(errno));

@@ -10,7 +10,8 @@
 namespace pipeline {
 
 // RULES: --rw PATH, --create PATH, --restrict-connect, --port N, --no-fs,
-// --rlimit-as BYTES. Returns only on failure (exit code 127, one line on stderr).
+// --rlimit-as BYTES, --wait-fd N (first read one 'g' from descriptor N, the
+// monitor's go). Returns only on failure (exit code 127, one line on stderr).
 int SandboxExecMain(const std::vector<std::string>& args);
 
 }  // namespace pipeline
