@@ -194,6 +194,11 @@ class Git {
   Result<std::map<std::string, std::string>> IdentityEnv();
   // Exit 0 of `git merge-base --is-ancestor a b`: true; exit 1: false.
   Result<bool> IsAncestor(const std::string& a, const std::string& b);
+  // A commit's full id: a full id as it is (the git command given it refuses
+  // anything but a commit), anything else through `rev-parse <rev>^{commit}`.
+  // The merge queue chains dozens of merges and checks: a rev-parse process
+  // for each id it already holds would double their cost.
+  Result<std::string> CommitId(const std::string& rev);
   // Removes a detached scratch checkout (worktree or plain directory).
   Status RemoveCheckout(const std::string& dir);
 

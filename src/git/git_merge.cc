@@ -58,16 +58,14 @@ Result<MergeResult> ParseMergeTree(const std::string& out, bool clean) {
 
 }  // namespace
 
+Result<std::string> Git::CommitId(const std::string& rev) {
+  if (IsHexCommitId(rev)) return rev;
+  return RevParse(rev + "^{commit}");
+}
+
 Result<MergeResult> Git::MergeTree(const std::string& base_commit, const std::string& branch_commit) {
-  // Commit ids go to merge-tree as they are (it refuses anything but a
-  // commit); names are resolved first.
-  std::string base = base_commit, branch = branch_commit;
-  if (!IsHexCommitId(base)) {
-    PL_ASSIGN_OR_RETURN(base, RevParse(base_commit + "^{commit}"));
-  }
-  if (!IsHexCommitId(branch)) {
-    PL_ASSIGN_OR_RETURN(branch, RevParse(branch_commit + "^{commit}"));
-  }
+  PL_ASSIGN_OR_RETURN(std::string base, CommitId(base_commit));
+  PL_ASSIGN_OR_RETURN(std::string branch, CommitId(branch_commit));
   PL_ASSIGN_OR_RETURN(CommandResult r, Run(repo_dir_, {"merge-tree", "--write-tree", "-z", "--name-only",
                                                       "--messages", base, branch}));
   // Exit 0: clean; 1: conflicts (the tree is still written); else a failure.
@@ -138,17 +136,9 @@ Result<std::string> Git::SquashOrMergeCommit(std::string_view mode, const std::s
   if (mode != "merge" && mode != "squash") {
     return InvalidArgument("unknown integration mode " + Quoted(mode) + " (expected squash or merge)");
   }
-  // Commit ids are taken as they are (merge-tree fails on anything else):
-  // the merge queue chains dozens of merges, and two rev-parse processes
-  // each would double their cost.
-  std::string base_sha = base, branch_sha = branch;
-  if (!IsHexCommitId(base_sha)) {
-    PL_ASSIGN_OR_RETURN(base_sha, RevParse(base + "^{commit}"));
-  }
-  if (!IsHexCommitId(branch_sha)) {
-    PL_ASSIGN_OR_RETURN(branch_sha, RevParse(branch + "^{commit}"));
-  }
-  PL_ASSIGN_OR_RETURN(MergeResult m, MergeTree(base_sha, branch_sha));
+  // The base's id is the new commit's parent; MergeTree resolves the branch.
+  PL_ASSIGN_OR_RETURN(std::string base_sha, CommitId(base));
+  PL_ASSIGN_OR_RETURN(MergeResult m, MergeTree(base_sha, branch));
   if (!m.clean) {
     std::string files;
     for (const auto& f : m.conflicted_files) files += (files.empty() ? "" : ", ") + f;

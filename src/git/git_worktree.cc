@@ -153,11 +153,7 @@ Result<std::vector<std::string>> Git::ListTaskWorktrees(const RootPaths& paths) 
 }
 
 Result<std::string> Git::ExportTree(const std::string& commit, const std::string& dir) {
-  // A commit id is checked out as it is (checkout refuses anything else).
-  std::string sha = commit;
-  if (!IsHexCommitId(sha)) {
-    PL_ASSIGN_OR_RETURN(sha, RevParse(commit + "^{commit}"));
-  }
+  PL_ASSIGN_OR_RETURN(std::string sha, CommitId(commit));
   std::unique_lock<std::mutex> making(*worktree_mu_, std::defer_lock);
   std::optional<WorktreeEntry> found;
   if (IsDirectory(repo_dir_ + "/.git") && IsLinkedWorktreeOf(dir, repo_dir_ + "/.git")) {

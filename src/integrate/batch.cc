@@ -9,6 +9,7 @@
 
 #include "integrate/batch_plan.h"
 #include "integrate/isolation_plan.h"
+#include "integrate/wait_all.h"
 #include "util/log.h"
 
 namespace pipeline {
@@ -49,12 +50,6 @@ std::vector<VerifyCommand> ChecksOf(const BatchRequest& req, const std::vector<Q
   return out;
 }
 
-CheckMembers FirstN(int n) {
-  CheckMembers m;
-  for (int i = 1; i <= n; ++i) m.push_back(i);
-  return m;
-}
-
 // The head commit of any set of the batch's changes merged onto the base in
 // queue order, each set built once. Every prefix of every built set is kept,
 // so the prefixes of a composed set cost nothing more; the batch's own
@@ -65,7 +60,7 @@ class HeadBuilder {
               std::function<std::string(const QueuedChange&)> message_for)
       : git_(git), merged_(merged), mode_(std::move(mode)), message_for_(std::move(message_for)) {
     heads_[{}] = batch.base;
-    for (size_t i = 0; i < batch.heads.size(); ++i) heads_[FirstN(static_cast<int>(i) + 1)] = batch.heads[i].head;
+    for (size_t i = 0; i < batch.heads.size(); ++i) heads_[FirstChanges(static_cast<int>(i) + 1)] = batch.heads[i].head;
   }
 
   struct Built {
@@ -168,19 +163,13 @@ Result<BatchOutcome> RunBatch(Git& git, const BatchRequest& req, const PrefixChe
           return std::make_pair(b, std::move(r));
         }));
       }
+      PL_ASSIGN_OR_RETURN(auto answers, WaitForAll(running));
       std::vector<HeadBuilder::Built> built;
-      std::optional<Error> failed;
       for (size_t s = 0; s < sets.size(); ++s) {
-        auto r = running[s].get();  // every thread is waited for, also after a failure
-        if (!r.ok()) {
-          if (!failed) failed = r.error();
-          continue;
-        }
-        if (!r->first.unmerged) ++out.checks_run;
-        built.push_back(r->first);
-        results[sets[s]] = std::move(r->second);
+        if (!answers[s].first.unmerged) ++out.checks_run;
+        built.push_back(answers[s].first);
+        results[sets[s]] = std::move(answers[s].second);
       }
-      if (failed) return *failed;
       Log("checked {} head{} of the batch at once in {} ms", sets.size(), sets.size() == 1 ? "" : "s",
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
       return built;
@@ -212,7 +201,7 @@ Result<BatchOutcome> RunBatch(Git& git, const BatchRequest& req, const PrefixChe
         std::vector<int> next = plan.NextChecks();
         if (next.empty()) return Error{ErrorKind::kIO, "merge queue: the batch plan stalled"};
         std::vector<CheckMembers> sets;
-        for (int p : next) sets.push_back(FirstN(p));
+        for (int p : next) sets.push_back(FirstChanges(p));
         PL_RETURN_IF_ERROR(run_round(sets).status());
         for (size_t s = 0; s < next.size(); ++s) plan.Record(next[s], results[sets[s]].passed);
       }
@@ -221,8 +210,8 @@ Result<BatchOutcome> RunBatch(Git& git, const BatchRequest& req, const PrefixChe
       d.base_seen_green = base_known != plan.results().end() && base_known->second;
       d.base_red = v.base_red;
       if (v.base_red) d.base_output = results[{}].output_tail;
-      d.land = FirstN(v.land);
-      if (v.culprit) d.culprits[*v.culprit] = results[FirstN(*v.culprit)].output_tail;
+      d.land = FirstChanges(v.land);
+      if (v.culprit) d.culprits[*v.culprit] = results[FirstChanges(*v.culprit)].output_tail;
     }
   }
   if (d.base_seen_green) out.green_base = out.old_base;

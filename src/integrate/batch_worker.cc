@@ -9,6 +9,7 @@
 #include "integrate/journal.h"
 #include "integrate/lock.h"
 #include "integrate/outcome.h"
+#include "integrate/wait_all.h"
 #include "integrate/worker.h"
 #include "util/log.h"
 #include "util/text.h"
@@ -177,18 +178,13 @@ Result<std::optional<BatchWorkResult>> BatchIntegrator::Attempt(const BatchWorkR
     std::vector<std::future<Result<std::pair<BatchTaskResult, std::optional<QueuedChange>>>>> looking;
     const size_t to = std::min(req.tasks.size(), from + kLookingAtOnce);
     for (size_t i = from; i < to; ++i) looking.push_back(std::async(std::launch::async, look, std::cref(req.tasks[i])));
-    std::optional<Error> failed;
+    PL_ASSIGN_OR_RETURN(auto looked, WaitForAll(looking));
     for (size_t i = from; i < to; ++i) {
-      auto r = looking[i - from].get();  // every thread is waited for, also after a failure
-      if (!r.ok()) {
-        if (!failed) failed = r.error();
-        continue;
-      }
+      auto& [result, change] = looked[i - from];
       task_of[req.tasks[i].task_id] = &req.tasks[i];
-      if (r->second) changes.push_back(*r->second);
-      by_task[req.tasks[i].task_id] = std::move(r->first);
+      if (change) changes.push_back(*change);
+      by_task[req.tasks[i].task_id] = std::move(result);
     }
-    if (failed) return *failed;
   }
 
   std::optional<std::string> checkout;

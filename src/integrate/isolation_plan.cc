@@ -21,14 +21,14 @@ std::vector<CheckMembers> Cut(const CheckMembers& members, int parts) {
 
 }  // namespace
 
+CheckMembers FirstChanges(int n) {
+  CheckMembers m;
+  for (int i = 1; i <= n; ++i) m.push_back(i);
+  return m;
+}
+
 IsolationPlan::IsolationPlan(int k, int parallel, bool base_green)
     : k_(std::max(1, k)), parallel_(std::max(1, parallel)), base_(base_green ? State::kGreen : State::kUnknown) {}
-
-CheckMembers IsolationPlan::AllChanges() const {
-  CheckMembers all;
-  for (int i = 1; i <= k_; ++i) all.push_back(i);
-  return all;
-}
 
 CheckMembers IsolationPlan::Composed() const {
   std::set<int> in(clean_.begin(), clean_.end());
@@ -64,7 +64,7 @@ std::vector<CheckMembers> IsolationPlan::NextChecks() {
     const int free = parallel_ - in_flight_;
     switch (phase_) {
       case Phase::kTip:
-        if (in_flight_ == 0) ask(AllChanges());
+        if (in_flight_ == 0) ask(FirstChanges(k_));
         break;
       case Phase::kIsolate: {
         int room = free;
@@ -104,7 +104,6 @@ std::vector<CheckMembers> IsolationPlan::NextChecks() {
 
 void IsolationPlan::Record(const CheckMembers& members, CheckOutcome outcome, int unmerged) {
   if (in_flight_ > 0) --in_flight_;
-  ++checks_run_;
   if (outcome != CheckOutcome::kUnbuildable) known_[members] = outcome;
   Apply(members, outcome, unmerged);
 }
@@ -113,7 +112,7 @@ void IsolationPlan::Apply(const CheckMembers& members, CheckOutcome outcome, int
   const bool passed = outcome == CheckOutcome::kPassed;
   switch (phase_) {
     case Phase::kTip:
-      if (members != AllChanges()) return;
+      if (members != FirstChanges(k_)) return;
       if (passed) {
         verdict_.land = members;
         Finish();
@@ -191,7 +190,7 @@ void IsolationPlan::Apply(const CheckMembers& members, CheckOutcome outcome, int
 void IsolationPlan::StartIsolation() {
   phase_ = Phase::kIsolate;
   int slots = parallel_ - in_flight_ - (base_ == State::kUnknown ? 1 : 0);
-  for (CheckMembers& m : Cut(AllChanges(), std::max(2, slots))) groups_.push_back({std::move(m), State::kUnknown});
+  for (CheckMembers& m : Cut(FirstChanges(k_), std::max(2, slots))) groups_.push_back({std::move(m), State::kUnknown});
 }
 
 bool IsolationPlan::SplitRedGroups(int slots) {
@@ -250,7 +249,7 @@ void IsolationPlan::StartCompose() {
     Finish();  // every change failed alone (or could not merge): nothing to land
     return;
   }
-  if (compose_ == AllChanges()) {
+  if (compose_ == FirstChanges(k_)) {
     // Nothing failed alone, yet the whole batch is red: the changes fail
     // together. The prefix search finds where.
     fallback_ = std::make_unique<BatchPlan>(k_, parallel_, base_ == State::kGreen);

@@ -44,6 +44,8 @@ namespace pipeline {
 // 1-based indexes of batch changes merged onto the base in this order;
 // empty: the base alone.
 using CheckMembers = std::vector<int>;
+// Changes 1..n: the batch's prefix of n changes (n = k: the whole batch).
+CheckMembers FirstChanges(int n);
 
 enum class CheckOutcome { kPassed, kFailed, kUnbuildable };
 
@@ -71,7 +73,6 @@ class IsolationPlan {
 
   // Whether the base was checked and passed (for the queue's green base).
   bool BaseSeenGreen() const { return base_ == State::kGreen; }
-  int checks_run() const { return checks_run_; }
 
  private:
   enum class Phase { kTip, kIsolate, kCompose, kFallback, kDone };
@@ -81,7 +82,6 @@ class IsolationPlan {
     State state = State::kUnknown;
   };
 
-  CheckMembers AllChanges() const;
   CheckMembers Composed() const;
   void Apply(const CheckMembers& members, CheckOutcome outcome, int unmerged);
   void StartIsolation();
@@ -93,7 +93,7 @@ class IsolationPlan {
   int k_, parallel_;
   Phase phase_ = Phase::kTip;
   State base_;
-  int in_flight_ = 0, checks_run_ = 0;
+  int in_flight_ = 0;
   int steps_ = 0;  // grows with every question and every decision (NextChecks loops until it stops)
   std::vector<Group> groups_;       // isolation: pieces of the batch not yet decided
   std::set<int> clean_, undetermined_;

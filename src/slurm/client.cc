@@ -222,12 +222,8 @@ std::optional<BatchScheduling> ParseBatchScheduling(std::string_view show_config
     for (const std::string& item : Split(value, ',')) {
       std::string p = Trim(item);
       if (p == "defer") b.defer = true;
-      if (StartsWith(p, "batch_sched_delay=")) {
-        try {
-          b.batch_sched_delay_s = std::stoi(p.substr(18));
-        } catch (const std::exception&) {
-        }
-      }
+      if (StartsWith(p, "batch_sched_delay="))
+        if (auto n = ParseInt64(p.substr(18)); n && *n >= 0 && *n <= 1'000'000) b.batch_sched_delay_s = static_cast<int>(*n);
     }
     return b;
   }
