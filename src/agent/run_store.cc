@@ -65,14 +65,11 @@ RunRecord FromRow(const Stmt& s) {
 }
 
 Result<std::vector<RunRecord>> Query(Db& db, const std::string& where, const std::string& bind) {
-  PL_ASSIGN_OR_RETURN(Stmt s, db.Prepare(std::string("SELECT ") + kColumns + " FROM runs " + where));
-  if (!bind.empty()) s.Bind(1, bind);
+  PL_ASSIGN_OR_RETURN(Stmt * s, db.CachedText(std::string("SELECT ") + kColumns + " FROM runs " + where));
+  if (!bind.empty()) s->Bind(1, bind);
   std::vector<RunRecord> out;
-  while (true) {
-    PL_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(FromRow(s));
-  }
+  PL_RETURN_IF_ERROR(EachRow(*s, [&](Stmt& row) { out.push_back(FromRow(row)); }));
+  s->Reset();
   return out;
 }
 

@@ -2,6 +2,8 @@
 // config.toml; see docs/scheduler.md.
 #include <signal.h>
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <map>
 
@@ -26,6 +28,7 @@
 #include "tasks/task_queries.h"
 #include "util/clock.h"
 #include "util/files.h"
+#include "util/log.h"
 #include "util/text.h"
 
 namespace pipeline {
@@ -111,6 +114,9 @@ bool StopRequested() {
 
 std::string TimeTag() { return "[" + FormatIso8601(SystemClock().Now()) + "] "; }
 
+// One of the scheduler's own lines on stderr, stamped like its event lines.
+void Say(const std::string& text) { LogLine(TimeTag() + text); }
+
 Status Apply(const RunFlags& f, SchedulerOptions* o) {
   if (f.interval) o->interval_s = *f.interval;
   if (f.max_active) o->max_active = *f.max_active;
@@ -184,7 +190,7 @@ int IdleSummary(Db& db, const SchedulerOptions& options, int64_t default_budget,
   // log line, not a failed run.
   auto waiting = ComputeWaiting(db, WaitingInput{options, default_budget}, SystemClock());
   if (!waiting.ok()) {
-    fprintf(stderr, "%sidle (no summary: %s)\n", TimeTag().c_str(), waiting.message().c_str());
+    Say("idle (no summary: " + waiting.message() + ")");
     return 0;
   }
   auto count = [&](const std::string& sql, Micros since) -> int64_t {
@@ -209,15 +215,14 @@ int IdleSummary(Db& db, const SchedulerOptions& options, int64_t default_budget,
     if (w.kind == WaitKind::kIntegrationWaiting && !integration) integration = &w;
   }
   if (!quiet) {
-    std::string line = TimeTag() + "idle: " + std::to_string(done) + " done, " + std::to_string(failed) +
+    std::string line = "idle: " + std::to_string(done) + " done, " + std::to_string(failed) +
                        " failed run(s) this time, " + std::to_string(help) + " need help, " + std::to_string(waits) +
                        " waiting";
     if (!first_wait.empty()) line += " (first: " + TruncateUtf8(first_wait, 200) + ")";
-    fprintf(stderr, "%s\n", line.c_str());
+    Say(line);
   }
   if (integration) {
-    fprintf(stderr, "pipeline run: %s %s; the next `pipeline run` retries it\n", integration->task_id.c_str(),
-            integration->reason.c_str());
+    LogLine("pipeline run: " + integration->task_id + " " + integration->reason + "; the next `pipeline run` retries it");
     return kExitWaiting;
   }
   return 0;
@@ -243,6 +248,65 @@ struct SlurmExecution {
   }
 };
 
+namespace {
+
+// What would fail every task is refused here, before anything starts; what
+// confinement this kernel gives is said at every start (what is off is a
+// note, said with the other checks).
+int CheckBeforeRun(const SchedulerSetup& setup, const SchedulerOptions& options, int64_t default_budget,
+                   bool quiet) {
+  auto checks = PreflightFor(setup, options, default_budget);
+  if (int rc = ReportBeforeRun(checks); rc != 0) return rc;
+  for (const auto& c : checks)
+    if (c.check == "sandbox" && c.level == CheckLevel::kOk && !quiet) Say("sandbox: " + c.message);
+  return 0;
+}
+
+// --dry-run reads the store without a lock and changes no file; a real run
+// takes the scheduler lock first.
+Result<std::unique_ptr<Db>> OpenStoreToRun(const RootPaths& paths, bool dry_run, std::optional<SchedulerLock>* lock) {
+  if (dry_run) return Db::OpenReadOnly(paths.db());
+  PL_ASSIGN_OR_RETURN(SchedulerLock l, SchedulerLock::Acquire(paths));
+  lock->emplace(std::move(l));
+  return OpenStore(paths);
+}
+
+// No start eats into the memory kept free for the machine (sandbox.min_free_mb).
+Status AddMemoryGate(const Config& config, SchedulerEnv* env) {
+  PL_ASSIGN_OR_RETURN(auto sandbox, LoadSandboxSettings(config));
+  if (sandbox.min_free_bytes > 0)
+    env->memory_gate = [reserve = sandbox.min_free_bytes]() { return CheckFreeMemory(reserve); };
+  return Status::Ok();
+}
+
+// A restart: say once what the previous scheduler left.
+void SayWhatWasLeft(Db& db, const EventLog& event_log) {
+  auto ended = UnharvestedEndedRuns(db);
+  size_t to_harvest = ended.ok() ? ended->size() : 0;
+  if (event_log.adopted() > 0 || to_harvest > 0)
+    Say(fmt::format("restart: adopted {} running run(s); {} ended run(s) to harvest", event_log.adopted(),
+                    to_harvest));
+}
+
+// Ctrl-C / SIGTERM: the runs go on under their monitors.
+void SayStopped(const Scheduler& sched) {
+  std::string line = "stopped: ";
+  if (sched.active().empty()) {
+    line += "nothing was running";
+  } else {
+    line += std::to_string(sched.active().size()) + " run(s) still running (";
+    bool first = true;
+    for (const auto& [id, a] : sched.active()) {
+      line += (first ? "" : ", ") + a.task_id + " " + a.phase;
+      first = false;
+    }
+    line += "); the next `pipeline run` adopts them";
+  }
+  Say(line);
+}
+
+}  // namespace
+
 int RunCommand(const Args& args) {
   CLI::App app("Work the backlog: harvest ended runs, verify, integrate, start dev runs in free slots",
                "pipeline run");
@@ -252,96 +316,50 @@ int RunCommand(const Args& args) {
 
   auto setup = LoadSchedulerSetup(f.root);
   if (!setup.ok()) return Fail(setup.error());
-  const RootPaths* paths = &setup->paths;
-  const Config* config = &setup->config;
-  SchedulerOptions* options = &setup->options;
-  if (Status s = Apply(f, &*options); !s.ok()) return Fail(s);
-  auto default_budget = config->IntOr("fund.default_budget_cents", 0);
+  SchedulerOptions& options = setup->options;
+  if (Status s = Apply(f, &options); !s.ok()) return Fail(s);
+  auto default_budget = setup->config.IntOr("fund.default_budget_cents", 0);
   if (!default_budget.ok()) return Fail(default_budget.error());
-  // What would fail every task is refused here, before anything starts.
-  if (!options->external()) {
-    auto checks = PreflightFor(*setup, *options, *default_budget);
-    if (int rc = ReportBeforeRun(checks); rc != 0) return rc;
-    // What confinement this kernel gives, said at every start (what is off is a note, said above).
-    for (const auto& c : checks)
-      if (c.check == "sandbox" && c.level == CheckLevel::kOk && !f.quiet)
-        fprintf(stderr, "%ssandbox: %s\n", TimeTag().c_str(), c.message.c_str());
-  }
+  if (!options.external())
+    if (int rc = CheckBeforeRun(*setup, options, *default_budget, f.quiet); rc != 0) return rc;
 
-  FILE* log = options->dry_run ? stdout : stderr;
-  EventLog event_log(log, f.quiet && !options->dry_run);
+  EventLog event_log(options.dry_run ? stdout : stderr, f.quiet && !options.dry_run);
   auto on_event = [&](const SchedEvent& e) { event_log(e); };
-
-  if (options->external()) return RunExternal(*options, *paths, on_event);
+  if (options.external()) return RunExternal(options, setup->paths, on_event);
 
   std::optional<SchedulerLock> lock;
-  std::unique_ptr<Db> db;
-  if (options->dry_run) {
-    auto ro = Db::OpenReadOnly(paths->db());
-    if (!ro.ok()) return Fail(ro.error());
-    db = std::move(*ro);
-  } else {
-    auto l = SchedulerLock::Acquire(*paths);
-    if (!l.ok()) return Fail(l.error());
-    lock.emplace(std::move(*l));
-    auto opened = OpenStore(*paths);
-    if (!opened.ok()) return Fail(opened.error());
-    db = std::move(*opened);
-  }
+  auto db = OpenStoreToRun(setup->paths, options.dry_run, &lock);
+  if (!db.ok()) return Fail(db.error());
   SchedulerEnv env;
   env.default_budget_cents = *default_budget;
   env.on_event = on_event;
-  // No start eats into the memory kept free for the machine (sandbox.min_free_mb).
-  auto sandbox = LoadSandboxSettings(*config);
-  if (!sandbox.ok()) return Fail(sandbox.error());
-  if (sandbox->min_free_bytes > 0)
-    env.memory_gate = [reserve = sandbox->min_free_bytes]() { return CheckFreeMemory(reserve); };
-  event_log.set_db(db.get());
+  if (Status s = AddMemoryGate(setup->config, &env); !s.ok()) return Fail(s);
+  event_log.set_db(db->get());
   SlurmExecution slurm;
-  if (Status s = slurm.Open(*config, *paths, *db, options->dry_run, &env); !s.ok()) return Fail(s);
-  Scheduler sched(*options, *db, *paths, SystemClock(), env);
+  if (Status s = slurm.Open(setup->config, setup->paths, **db, options.dry_run, &env); !s.ok()) return Fail(s);
+  Scheduler sched(options, **db, setup->paths, SystemClock(), env);
   if (Status s = sched.Recover(); !s.ok()) return Fail(s);
-  if (!options->dry_run) {
-    // A restart: say once what the previous scheduler left.
-    auto ended = UnharvestedEndedRuns(*db);
-    size_t to_harvest = ended.ok() ? ended->size() : 0;
-    if ((event_log.adopted() > 0 || to_harvest > 0) && !f.quiet)
-      fprintf(stderr, "%srestart: adopted %d running run(s); %zu ended run(s) to harvest\n", TimeTag().c_str(),
-              event_log.adopted(), to_harvest);
-  }
-  if (options->dry_run || options->once) {
+  if (!options.dry_run && !f.quiet) SayWhatWasLeft(**db, event_log);
+  if (options.dry_run || options.once) {
     auto r = sched.Step();
     if (!r.ok()) return Fail(r.error());
-    if (options->dry_run) fprintf(stdout, "dry run: nothing was changed\n");
+    if (options.dry_run) fprintf(stdout, "dry run: nothing was changed\n");
     else sched.WaitForClaims(10'000'000);
     return 0;
   }
   LoopOptions lo;
-  lo.until_idle = options->until_idle;
+  lo.until_idle = options.until_idle;
   Micros began = SystemClock().Now();
-  Status s = RunLoop(sched, *db, *paths, lo, nullptr, [&](const Status& err) {
+  Status s = RunLoop(sched, **db, setup->paths, lo, nullptr, [&](const Status& err) {
     LogEvent(stderr, SchedEvent{SystemClock().Now(), "error", std::nullopt, std::nullopt, "step failed: " + err.message()});
   });
   sched.WaitForClaims(10'000'000);
   if (!s.ok()) return Fail(s);
-  if (StopRequested() || !options->until_idle) {
-    // Ctrl-C / SIGTERM: the runs go on under their monitors.
-    std::string line = TimeTag() + "stopped: ";
-    if (sched.active().empty()) {
-      line += "nothing was running";
-    } else {
-      line += std::to_string(sched.active().size()) + " run(s) still running (";
-      bool first = true;
-      for (const auto& [id, a] : sched.active()) {
-        line += (first ? "" : ", ") + a.task_id + " " + a.phase;
-        first = false;
-      }
-      line += "); the next `pipeline run` adopts them";
-    }
-    fprintf(stderr, "%s\n", line.c_str());
+  if (StopRequested() || !options.until_idle) {
+    SayStopped(sched);
     return 0;
   }
-  return IdleSummary(*db, *options, *default_budget, began, f.quiet);
+  return IdleSummary(**db, options, *default_budget, began, f.quiet);
 }
 
 }  // namespace pipeline

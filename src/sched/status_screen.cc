@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "sched/status_snapshot.h"
+#include "tasks/task.h"
 
 namespace pipeline {
 
@@ -99,10 +100,11 @@ std::vector<std::string> RenderStatusScreen(const json& j, int width, int height
   header.push_back(fmt::format("{}  {}  {}", j.contains("scheduler") ? SchedulerLine(j) : "scheduler: ?",
                                ClockTime(Str(j, "at")), Str(j, "root")));
   const json counts = j.value("counts", json::object());
+  auto count = [&](TaskStatus s) { return Int(counts, TaskStatusName(s)); };
   header.push_back(fmt::format("tasks: {} open ({} ready) · {} in progress · {} needs help · {} review · {} verified · {} done",
-                               Int(counts, "open"), Int(j, "ready"), Int(counts, "in-progress"),
-                               Int(counts, "needs-help"), Int(counts, "review"), Int(counts, "verified"),
-                               Int(counts, "done")));
+                               count(TaskStatus::kOpen), Int(j, "ready"), count(TaskStatus::kInProgress),
+                               count(TaskStatus::kNeedsHelp), count(TaskStatus::kReview), count(TaskStatus::kVerified),
+                               count(TaskStatus::kDone)));
   std::string budgets = "budgets:";
   for (const auto& b : j.value("budgets", json::array()))
     budgets += fmt::format(" {} {}/{}c left{};", Str(b, "domain"), Int(b, "remaining_cents"), Int(b, "budget_cents"),

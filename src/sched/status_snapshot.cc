@@ -19,20 +19,6 @@ namespace pipeline {
 
 using nlohmann::json;
 
-namespace {
-
-template <typename F>
-Status EachRow(Stmt& s, F f) {
-  while (true) {
-    PL_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    f(s);
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 Result<json> StatusSnapshot(Db& db, const RootPaths& paths, const SchedulerOptions& o, Clock& clock,
                             int64_t default_budget_cents, const SandboxSettings* sandbox) {
   json j;

@@ -109,7 +109,7 @@ Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, C
   Status st = db.Read([&]() -> Status {
     TaskStore store(db, clock);
     // Every task that is not done, by status.
-    std::map<std::string, std::vector<Task>> by_status;
+    std::map<TaskStatus, std::vector<Task>> by_status;
     std::map<std::string, std::string> status_of;  // id -> status, done tasks absent
     for (TaskStatus s : {TaskStatus::kNeedsHelp, TaskStatus::kReview, TaskStatus::kVerified, TaskStatus::kInProgress,
                          TaskStatus::kOpen}) {
@@ -117,7 +117,7 @@ Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, C
       f.status = s;
       PL_ASSIGN_OR_RETURN(auto tasks, store.List(f));
       for (const Task& t : tasks) status_of[t.id] = TaskStatusName(s);
-      auto& keep = by_status[TaskStatusName(s)];
+      auto& keep = by_status[s];
       for (Task& t : tasks)
         if (t.type == "work") keep.push_back(std::move(t));
     }
@@ -162,13 +162,13 @@ Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, C
       return w;
     };
 
-    for (const Task& t : by_status["needs-help"]) {
+    for (const Task& t : by_status[TaskStatus::kNeedsHelp]) {
       WaitReason w = base(t);
       w.kind = WaitKind::kNeedsPerson;
       ExplainNeedsHelp(t, &w);
       out.push_back(std::move(w));
     }
-    for (const Task& t : by_status["review"]) {
+    for (const Task& t : by_status[TaskStatus::kReview]) {
       WaitReason w = base(t);
       w.kind = WaitKind::kReview;
       w.reason = "waiting for review (`pipeline review approve|reject " + t.id + "`)";
@@ -177,7 +177,7 @@ Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, C
     // The merge queue, in queue order (seq): what is being checked together,
     // how long each change has waited, and what holds the rest back.
     PL_ASSIGN_OR_RETURN(BaseState base_state, ReadBaseState(db));
-    std::vector<Task>& verified = by_status["verified"];
+    std::vector<Task>& verified = by_status[TaskStatus::kVerified];
     std::stable_sort(verified.begin(), verified.end(), [](const Task& a, const Task& b) { return a.seq < b.seq; });
     bool first_verified = true;
     int position = 0;
@@ -229,7 +229,7 @@ Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, C
       first_verified = false;
       out.push_back(std::move(w));
     }
-    for (const Task& t : by_status["in-progress"]) {
+    for (const Task& t : by_status[TaskStatus::kInProgress]) {
       WaitReason w = base(t);
       auto run = run_of_task.find(t.id);
       if (run != run_of_task.end()) {
@@ -251,7 +251,7 @@ Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, C
     PL_ASSIGN_OR_RETURN(auto ready, store.Ready());
     std::set<std::string> ready_ids;
     for (const Task& t : ready) ready_ids.insert(t.id);
-    std::vector<Task> open = std::move(by_status["open"]);
+    std::vector<Task> open = std::move(by_status[TaskStatus::kOpen]);
     std::stable_sort(open.begin(), open.end(), [](const Task& a, const Task& b) {
       return a.priority != b.priority ? a.priority < b.priority : a.seq < b.seq;
     });

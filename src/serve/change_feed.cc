@@ -19,15 +19,6 @@ namespace {
 
 constexpr uint32_t kFileEvents = IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE;
 
-template <typename F>
-Status EachRow(Stmt& s, F f) {
-  while (true) {
-    PL_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return Status::Ok();
-    f(s);
-  }
-}
-
 }  // namespace
 
 nlohmann::json Change::ToJson() const {

@@ -22,15 +22,6 @@ std::string EscapeLabel(const std::string& v) {
 
 namespace {
 
-template <typename F>
-Status EachRow(Stmt& s, F f) {
-  while (true) {
-    PL_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return Status::Ok();
-    f(s);
-  }
-}
-
 void Header(std::string* out, const char* name, const char* type, const char* help) {
   *out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }

@@ -8,6 +8,7 @@
 #include "util/log.h"
 #include "util/text.h"
 #include "sched/merge_queue.h"
+#include "tasks/task.h"
 #include "tasks/task_board_sql.h"
 
 namespace pipeline::serve {
@@ -93,8 +94,8 @@ Result<NotifyBatch> CollectNotifications(Db& db, int64_t after, const std::strin
       if (!task) continue;
       std::string kind = e.Text(4), status = e.OptText(6).value_or("");
       std::string what;
-      if (kind == "failure" || kind == "integrate-failed") what = status == "needs-help" ? "needs-help" : "failed";
-      else if ((kind == "harvest" || kind == "verify-pass") && status == "review") what = "review";
+      if (kind == "failure" || kind == "integrate-failed") what = status == TaskStatusName(TaskStatus::kNeedsHelp) ? "needs-help" : "failed";
+      else if ((kind == "harvest" || kind == "verify-pass") && status == TaskStatusName(TaskStatus::kReview)) what = "review";
       if (what.empty() || !sent.insert({*task, what}).second) continue;
       json n = {{"event", what},
                 {"task_id", *task},

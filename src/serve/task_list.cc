@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "serve/reply.h"
+#include "tasks/task.h"
 #include "tasks/task_board_sql.h"
 
 namespace pipeline::serve {
@@ -92,7 +93,7 @@ std::string TaskListJson(const TaskListRows& rows, Micros now, const std::option
     if (!first) out += ',';
     first = false;
     out += r.head;
-    if (r.status == "open" && r.not_before > now) {
+    if (r.status == TaskStatusName(TaskStatus::kOpen) && r.not_before > now) {
       out += ",\"backoff_s\":";
       out += DumpJson(nlohmann::json(static_cast<double>(r.not_before - now) / 1e6));
     }

@@ -21,15 +21,6 @@ using nlohmann::json;
 
 namespace {
 
-template <typename F>
-Status EachRow(Stmt& s, F f) {
-  while (true) {
-    PL_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return Status::Ok();
-    f(s);
-  }
-}
-
 json OptJson(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
 
 }  // namespace

@@ -12,6 +12,7 @@ namespace pipeline {
 
 struct Db::Cache {
   std::unordered_map<const char*, Stmt> stmts;
+  std::unordered_map<std::string, Stmt> by_text;
 };
 
 namespace {
@@ -155,6 +156,17 @@ Stmt& Db::Cached(const char* sql) {
   }
   it->second.Reset();
   return it->second;
+}
+
+Result<Stmt*> Db::CachedText(const std::string& sql) {
+  auto it = cache_->by_text.find(sql);
+  if (it == cache_->by_text.end()) {
+    PL_ASSIGN_OR_RETURN(Stmt s, Prepare(sql));
+    if (cache_->by_text.size() >= kMaxTextStatements) cache_->by_text.clear();
+    it = cache_->by_text.emplace(sql, std::move(s)).first;
+  }
+  it->second.Reset();
+  return &it->second;
 }
 
 int64_t Db::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }

@@ -37,6 +37,13 @@ class Db {
   Result<Stmt> Prepare(std::string_view sql);
   // A statement prepared once per connection and reused (cleared on return).
   Stmt& Cached(const char* sql);
+  // The same for a statement whose text is put together at run time (a
+  // fixed head and a chosen WHERE): kept by its text, at most
+  // kMaxTextStatements of them (then the cache starts again). Unlike
+  // Cached, a text that does not prepare is an error returned. The pointer
+  // is good until the next CachedText call: step it to the end first.
+  Result<Stmt*> CachedText(const std::string& sql);
+  static constexpr size_t kMaxTextStatements = 64;
 
   int64_t LastInsertRowid() const;
   int Changes() const;
@@ -112,5 +119,15 @@ class Stmt {
   Db* db_ = nullptr;
   sqlite3_stmt* s_ = nullptr;
 };
+
+// Calls f(s) for every row s steps to; stops at the first error.
+template <typename F>
+Status EachRow(Stmt& s, F f) {
+  while (true) {
+    PL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::Ok();
+    f(s);
+  }
+}
 
 }  // namespace pipeline

@@ -2,33 +2,18 @@
 
 namespace pipeline {
 
-namespace {
-
-template <typename F>
-Status EachRow(Stmt& s, F f) {
-  while (true) {
-    PL_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    f(s);
-  }
-  s.Reset();
-  return Status::Ok();
-}
-
-}  // namespace
-
 Result<std::vector<std::string>> VerifiedTasks(Db& db, const std::optional<std::string>& parent,
                                                const std::optional<std::string>& task_id, int limit) {
   std::string sql = "SELECT id FROM tasks WHERE status = 'verified' ";
   if (parent) sql += "AND parent = ?1 ";
   if (task_id) sql += "AND id = ?2 ";
   sql += "ORDER BY seq LIMIT ?3";
-  PL_ASSIGN_OR_RETURN(Stmt s, db.Prepare(sql));
-  if (parent) s.Bind(1, *parent);
-  if (task_id) s.Bind(2, *task_id);
-  s.Bind(3, static_cast<int64_t>(limit));
+  PL_ASSIGN_OR_RETURN(Stmt * s, db.CachedText(sql));
+  if (parent) s->Bind(1, *parent);
+  if (task_id) s->Bind(2, *task_id);
+  s->Bind(3, static_cast<int64_t>(limit));
   std::vector<std::string> out;
-  PL_RETURN_IF_ERROR(EachRow(s, [&](Stmt& r) { out.push_back(r.Text(0)); }));
+  PL_RETURN_IF_ERROR(EachRow(*s, [&](Stmt& r) { out.push_back(r.Text(0)); }));
   return out;
 }
 

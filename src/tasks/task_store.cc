@@ -66,13 +66,15 @@ Status TaskStore::Rows(const std::string& where_and_order, const std::vector<std
 
 Status TaskStore::Rows(const std::string& where_and_order, const std::function<void(Stmt&)>& bind,
                        std::vector<Task>* out) {
-  PL_ASSIGN_OR_RETURN(Stmt s, db_.Prepare(std::string(kColumns) + where_and_order));
-  bind(s);
+  // The scheduler asks the same few questions every step: prepared once.
+  PL_ASSIGN_OR_RETURN(Stmt * s, db_.CachedText(std::string(kColumns) + where_and_order));
+  bind(*s);
   while (true) {
-    PL_ASSIGN_OR_RETURN(bool row, s.Step());
+    PL_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) break;
-    RowToTask(s, out->emplace_back());
+    RowToTask(*s, out->emplace_back());
   }
+  s->Reset();
   return Status::Ok();
 }
 

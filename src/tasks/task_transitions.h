@@ -1,7 +1,7 @@
 // The status-changing updates on tasks that the scheduler, the review gate
 // and the merge queue make, and the few row reads they decide on. Every
 // update is a compare-and-set on the task's status, so a person who moved a
-// task while a run was out wins (seed W16). Each runs inside db.Write, so it
+// task while a run was out wins. Each runs inside db.Write, so it
 // joins the caller's transaction (the scheduler moves a task, settles its
 // budget and records the run in one).
 #pragma once
