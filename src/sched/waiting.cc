@@ -53,12 +53,14 @@ struct LastEvent {
   Micros at = 0;
 };
 Result<std::optional<LastEvent>> NewestEvent(Db& db, const std::string& task_id, const char* kinds_sql) {
-  PL_ASSIGN_OR_RETURN(Stmt s, db.Prepare(std::string("SELECT kind, detail, at FROM events WHERE task_id = ? AND kind IN (") +
-                                         kinds_sql + ") ORDER BY id DESC LIMIT 1"));
-  s.BindAll(task_id);
-  PL_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::optional<LastEvent>();
-  return std::optional<LastEvent>(LastEvent{s.Text(0), s.OptText(1).value_or(""), s.Int(2)});
+  PL_ASSIGN_OR_RETURN(Stmt * s, db.CachedText(std::string("SELECT kind, detail, at FROM events WHERE task_id = ? AND kind IN (") +
+                                               kinds_sql + ") ORDER BY id DESC LIMIT 1"));
+  s->BindAll(task_id);
+  PL_ASSIGN_OR_RETURN(bool row, s->Step());
+  std::optional<LastEvent> last;
+  if (row) last = LastEvent{s->Text(0), s->OptText(1).value_or(""), s->Int(2)};
+  s->Reset();
+  return last;
 }
 
 // needs-help: the question the agent asked (its newest comment since a
@@ -95,120 +97,123 @@ std::string FormatAge(Micros d) {
   return std::to_string(s / 86400) + "d";
 }
 
-struct DevRun {
-  std::string run_id;
-  std::string task_id;
-};
+// The reasons of one ComputeWaiting call, inside its read transaction: what
+// the store holds is loaded once, then each kind of task is explained by its
+// own method, in the order the header promises.
+class Explainer {
+ public:
+  Explainer(Db& db, const WaitingInput& in, Clock& clock)
+      : db_(db), in_(in), o_(in.options), clock_(clock), now_(clock.Now()) {}
 
-}  // namespace
+  Status Explain(std::vector<WaitReason>* out) {
+    out_ = out;
+    PL_RETURN_IF_ERROR(LoadTasks());
+    PL_RETURN_IF_ERROR(LoadRuns());
+    PL_RETURN_IF_ERROR(LoadBudgets());
+    NeedsPerson();
+    Review();
+    PL_RETURN_IF_ERROR(MergeQueue());
+    InProgress();
+    return Open();
+  }
 
-Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, Clock& clock) {
-  const SchedulerOptions& o = in.options;
-  std::vector<WaitReason> out;
-  Micros now = clock.Now();
-  Status st = db.Read([&]() -> Status {
-    TaskStore store(db, clock);
-    // Every task that is not done, by status.
-    std::map<TaskStatus, std::vector<Task>> by_status;
-    std::map<std::string, std::string> status_of;  // id -> status, done tasks absent
-    for (TaskStatus s : {TaskStatus::kNeedsHelp, TaskStatus::kReview, TaskStatus::kVerified, TaskStatus::kInProgress,
-                         TaskStatus::kOpen}) {
+ private:
+  // Every work task that is not done, by status.
+  Status LoadTasks() {
+    TaskStore store(db_, clock_);
+    for (TaskStatus s : {TaskStatus::kNeedsHelp, TaskStatus::kReview, TaskStatus::kVerified,
+                         TaskStatus::kInProgress, TaskStatus::kOpen}) {
       TaskFilter f;
       f.status = s;
       PL_ASSIGN_OR_RETURN(auto tasks, store.List(f));
-      for (const Task& t : tasks) status_of[t.id] = TaskStatusName(s);
-      auto& keep = by_status[s];
+      for (const Task& t : tasks) status_of_[t.id] = TaskStatusName(s);
+      auto& keep = by_status_[s];
       for (Task& t : tasks)
         if (t.type == "work") keep.push_back(std::move(t));
     }
-    // Active runs: by task, and dev runs by domain.
-    PL_ASSIGN_OR_RETURN(auto runs, ListRuns(db, /*active_only=*/true));
-    std::map<std::string, const RunRecord*> run_of_task;
-    std::map<std::string, std::vector<std::string>> dev_runs_in;  // domain -> run ids
-    int dev_total = 0;
-    std::map<std::string, std::vector<std::string>> batch_of_task;  // task -> the tasks checked with it
-    for (const auto& r : runs) {
-      if (r.task_id) run_of_task[*r.task_id] = &r;
+    PL_ASSIGN_OR_RETURN(auto ready, store.Ready());
+    for (const Task& t : ready) ready_ids_.insert(t.id);
+    return Status::Ok();
+  }
+
+  // Active runs: by task (an integrate run holds every task of its batch),
+  // and dev runs by domain.
+  Status LoadRuns() {
+    PL_ASSIGN_OR_RETURN(runs_, ListRuns(db_, /*active_only=*/true));
+    for (const auto& r : runs_) {
+      if (r.task_id) run_of_task_[*r.task_id] = &r;
       if (r.phase == "integrate") {
         std::vector<std::string> together = IntegrateRunTasks(r);
         for (const auto& t : together) {
-          run_of_task[t] = &r;
-          batch_of_task[t] = together;
+          run_of_task_[t] = &r;
+          batch_of_task_[t] = together;
         }
       }
       if (r.phase == "dev" && r.domain) {
-        dev_runs_in[*r.domain].push_back(r.run_id);
-        ++dev_total;
+        dev_runs_in_[*r.domain].push_back(r.run_id);
+        ++dev_total_;
       }
     }
-    Ledger ledger(db, clock, in.default_budget_cents);
+    return Status::Ok();
+  }
+
+  Status LoadBudgets() {
+    Ledger ledger(db_, clock_, in_.default_budget_cents);
     PL_ASSIGN_OR_RETURN(auto reports, ledger.Report());
-    std::map<std::string, DomainReport> budget;
-    for (const auto& d : reports) budget[d.domain] = d;
-    PL_ASSIGN_OR_RETURN(auto paused, PausedDomains(db));
-    // The memory gate, asked at most once (it reads /proc/meminfo): every
-    // task that would start waits on the same free memory.
-    std::optional<Status> memory;
-    auto memory_refusal = [&]() -> const Status& {
-      if (!memory) memory = in.memory_gate ? in.memory_gate() : Status::Ok();
-      return *memory;
-    };
+    for (const auto& d : reports) budget_[d.domain] = d;
+    PL_ASSIGN_OR_RETURN(paused_, PausedDomains(db_));
+    return Status::Ok();
+  }
 
-    auto base = [&](const Task& t) {
-      WaitReason w;
-      w.task_id = t.id;
-      w.title = t.title;
-      w.status = TaskStatusName(t.status);
-      return w;
-    };
+  WaitReason For(const Task& t) const {
+    WaitReason w;
+    w.task_id = t.id;
+    w.title = t.title;
+    w.status = TaskStatusName(t.status);
+    return w;
+  }
 
-    for (const Task& t : by_status[TaskStatus::kNeedsHelp]) {
-      WaitReason w = base(t);
+  void NeedsPerson() {
+    for (const Task& t : by_status_[TaskStatus::kNeedsHelp]) {
+      WaitReason w = For(t);
       w.kind = WaitKind::kNeedsPerson;
       ExplainNeedsHelp(t, &w);
-      out.push_back(std::move(w));
+      out_->push_back(std::move(w));
     }
-    for (const Task& t : by_status[TaskStatus::kReview]) {
-      WaitReason w = base(t);
+  }
+
+  void Review() {
+    for (const Task& t : by_status_[TaskStatus::kReview]) {
+      WaitReason w = For(t);
       w.kind = WaitKind::kReview;
       w.reason = "waiting for review (`pipeline review approve|reject " + t.id + "`)";
-      out.push_back(std::move(w));
+      out_->push_back(std::move(w));
     }
-    // The merge queue, in queue order (seq): what is being checked together,
-    // how long each change has waited, and what holds the rest back.
-    PL_ASSIGN_OR_RETURN(BaseState base_state, ReadBaseState(db));
-    std::vector<Task>& verified = by_status[TaskStatus::kVerified];
+  }
+
+  // The merge queue, in queue order (seq): what is being checked together,
+  // how long each change has waited, and what holds the rest back.
+  Status MergeQueue() {
+    PL_ASSIGN_OR_RETURN(BaseState base_state, ReadBaseState(db_));
+    std::vector<Task>& verified = by_status_[TaskStatus::kVerified];
     std::stable_sort(verified.begin(), verified.end(), [](const Task& a, const Task& b) { return a.seq < b.seq; });
-    bool first_verified = true;
     int position = 0;
     for (const Task& t : verified) {
-      WaitReason w = base(t);
+      WaitReason w = For(t);
       ++position;
       w.detail["queue_position"] = position;
-      w.detail["waited_s"] = (now - t.updated_at) / 1'000'000;
-      const std::string waited = fmt::format(" (waited {})", FormatAge(now - t.updated_at));
-      auto run = run_of_task.find(t.id);
-      if (run != run_of_task.end()) {
-        w.kind = WaitKind::kRunning;
-        const std::vector<std::string>& together = batch_of_task[t.id];
-        if (together.size() > 1) {
-          std::string others;
-          for (const auto& o2 : together)
-            if (o2 != t.id) others += (others.empty() ? "" : " ") + o2;
-          w.reason = fmt::format("integrating: checked in a batch of {} with {} (run {}){}", together.size(), others,
-                                 run->second->run_id, waited);
-          w.detail["batch"] = together;
-        } else {
-          w.reason = "integrating (run " + run->second->run_id + ")" + waited;
-        }
-        w.detail["run_id"] = run->second->run_id;
+      w.detail["waited_s"] = (now_ - t.updated_at) / 1'000'000;
+      const std::string waited = fmt::format(" (waited {})", FormatAge(now_ - t.updated_at));
+      auto run = run_of_task_.find(t.id);
+      if (run != run_of_task_.end()) {
+        Integrating(t, *run->second, waited, &w);
       } else {
-        PL_ASSIGN_OR_RETURN(auto last, NewestEvent(db, t.id, "'integrate-waiting', 'integrate-failed', 'failure', 'verify-pass', 'integrated'"));
+        PL_ASSIGN_OR_RETURN(auto last, NewestEvent(db_, t.id, "'integrate-waiting', 'integrate-failed', 'failure', 'verify-pass', 'integrated'"));
         if (base_state.red) {
           const std::string name = base_state.base.empty() ? std::string("the base") : base_state.base;
           w.kind = WaitKind::kIntegrationWaiting;
-          w.reason = "base red: " + name + " fails its check (since " + FormatAge(now - base_state.since) +
-                     " ago; re-checked when it moves, every " + std::to_string(o.base_recheck_s) +
+          w.reason = "base red: " + name + " fails its check (since " + FormatAge(now_ - base_state.since) +
+                     " ago; re-checked when it moves, every " + std::to_string(o_.base_recheck_s) +
                      "s or on `pipeline integrate --recheck-base`)" + waited;
           w.detail["base_red"] = true;
           w.detail["base_commit"] = base_state.commit;
@@ -220,137 +225,203 @@ Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, C
           w.detail["why"] = last->detail;
         } else {
           w.kind = WaitKind::kIntegrationQueued;
-          w.reason = (first_verified ? std::string("queued for integration (next in the merge queue)")
-                                     : "queued for integration (#" + std::to_string(position) + " in the merge queue)") +
+          w.reason = (position == 1 ? std::string("queued for integration (next in the merge queue)")
+                                    : "queued for integration (#" + std::to_string(position) + " in the merge queue)") +
                      waited;
           if (last && last->kind == "integrate-failed") w.reason += "; last attempt: " + OneLine(last->detail, 200);
         }
       }
-      first_verified = false;
-      out.push_back(std::move(w));
+      out_->push_back(std::move(w));
     }
-    for (const Task& t : by_status[TaskStatus::kInProgress]) {
-      WaitReason w = base(t);
-      auto run = run_of_task.find(t.id);
-      if (run != run_of_task.end()) {
+    return Status::Ok();
+  }
+
+  void Integrating(const Task& t, const RunRecord& run, const std::string& waited, WaitReason* w) {
+    w->kind = WaitKind::kRunning;
+    const std::vector<std::string>& together = batch_of_task_[t.id];
+    if (together.size() > 1) {
+      std::string others;
+      for (const auto& o2 : together)
+        if (o2 != t.id) others += (others.empty() ? "" : " ") + o2;
+      w->reason = fmt::format("integrating: checked in a batch of {} with {} (run {}){}", together.size(), others,
+                              run.run_id, waited);
+      w->detail["batch"] = together;
+    } else {
+      w->reason = "integrating (run " + run.run_id + ")" + waited;
+    }
+    w->detail["run_id"] = run.run_id;
+  }
+
+  void InProgress() {
+    for (const Task& t : by_status_[TaskStatus::kInProgress]) {
+      WaitReason w = For(t);
+      auto run = run_of_task_.find(t.id);
+      if (run != run_of_task_.end()) {
         const RunRecord& r = *run->second;
         w.kind = WaitKind::kRunning;
         Micros started = r.started_at.value_or(r.created_at);
-        w.reason = fmt::format("running: {} run {} ({:.0f}s)", r.phase, r.run_id, static_cast<double>(now - started) / 1e6);
+        w.reason = fmt::format("running: {} run {} ({:.0f}s)", r.phase, r.run_id, static_cast<double>(now_ - started) / 1e6);
         w.detail["run_id"] = r.run_id;
         w.detail["phase"] = r.phase;
       } else {
         w.kind = WaitKind::kOrphan;
         w.reason = "in progress without a live run (the next `pipeline run` harvests or reopens it)";
       }
-      out.push_back(std::move(w));
+      out_->push_back(std::move(w));
     }
+  }
 
-    // Open tasks: the ready query decides which may start; the rest wait on
-    // a dependency.
-    PL_ASSIGN_OR_RETURN(auto ready, store.Ready());
-    std::set<std::string> ready_ids;
-    for (const Task& t : ready) ready_ids.insert(t.id);
-    std::vector<Task> open = std::move(by_status[TaskStatus::kOpen]);
+  // Open tasks in candidate order: the ready query decides which may start
+  // (the rest wait on a dependency); then the start rules, in the
+  // scheduler's order, each taking the first task that fails it.
+  Status Open() {
+    std::vector<Task> open = std::move(by_status_[TaskStatus::kOpen]);
     std::stable_sort(open.begin(), open.end(), [](const Task& a, const Task& b) {
       return a.priority != b.priority ? a.priority < b.priority : a.seq < b.seq;
     });
-    std::map<std::string, int> planned;  // starts the next step would make, per domain
-    int slots = o.max_active - dev_total;
+    slots_ = o_.max_active - dev_total_;
     for (const Task& t : open) {
-      WaitReason w = base(t);
-      if (!ready_ids.count(t.id)) {
-        w.kind = WaitKind::kDependency;
-        json deps = json::array();
-        std::string names;
-        for (const std::string& d : t.deps) {
-          auto s = status_of.find(d);
-          if (s == status_of.end()) continue;  // done (or unknown): blocks nothing
-          deps.push_back({{"task_id", d}, {"status", s->second}});
-          names += (names.empty() ? "" : ", ") + d + " (" + s->second + ")";
-        }
-        w.detail["dependencies"] = deps;
-        w.reason = "waiting on dependency " + (names.empty() ? std::string("(unknown)") : names);
-        out.push_back(std::move(w));
-        continue;
-      }
-      if (!t.ns) {
+      WaitReason w = For(t);
+      if (!ready_ids_.count(t.id)) {
+        Dependency(t, &w);
+      } else if (!t.ns) {
         w.kind = WaitKind::kNoNamespace;
         w.reason = "no namespace: the task has no domain and is never scheduled (`pipeline task update " + t.id +
                    " --namespace NS`)";
-        out.push_back(std::move(w));
-        continue;
-      }
-      const std::string domain = DomainFor(o, *t.ns);
-      w.detail["domain"] = domain;
-      if (paused.count(domain)) {
-        // The scheduler leaves a paused domain out of its candidates altogether.
-        w.kind = WaitKind::kPaused;
-        PL_ASSIGN_OR_RETURN(Stmt p, db.Prepare("SELECT paused_at, paused_by FROM domain_pauses WHERE domain = ?"));
-        p.BindAll(domain);
-        PL_ASSIGN_OR_RETURN(bool row, p.Step());
-        w.reason = "paused: domain " + domain + " is paused";
-        if (row) {
-          w.reason += " (by " + p.Text(1) + " at " + FormatIso8601(p.Int(0)) + ")";
-          w.detail["paused_at"] = FormatIso8601(p.Int(0));
-          w.detail["paused_by"] = p.Text(1);
-        }
-        w.reason += "; nothing new starts there until it is resumed";
-        out.push_back(std::move(w));
-        continue;
-      }
-      if (t.not_before > now) {
-        w.kind = WaitKind::kBackoff;
-        PL_ASSIGN_OR_RETURN(auto last, NewestEvent(db, t.id, "'failure', 'error'"));
-        w.reason = fmt::format("back-off until {} ({:.0f}s; attempt {} of {})", FormatIso8601(t.not_before),
-                               static_cast<double>(t.not_before - now) / 1e6, t.retries + 1, o.max_retries);
-        if (last) w.reason += ", last error: " + OneLine(last->detail, 200);
-        w.detail["until"] = FormatIso8601(t.not_before);
-        w.detail["attempt"] = t.retries + 1;
-        w.detail["of"] = o.max_retries;
-        if (last) w.detail["last_error"] = last->detail;
-        out.push_back(std::move(w));
-        continue;
-      }
-      auto b = budget.find(domain);
-      int64_t remaining = b == budget.end() ? in.default_budget_cents : b->second.remaining_cents;
-      remaining -= planned[domain] * o.reserve_cents;
-      bool blocked = b != budget.end() && b->second.overrun_blocked;
-      int active_here = static_cast<int>(dev_runs_in[domain].size());
-      if (blocked || remaining < o.reserve_cents) {
-        w.kind = WaitKind::kNoBudget;
-        w.reason = blocked ? "no budget in " + domain + " (blocked by an overrun until a grant)"
-                           : fmt::format("no budget in {} (needs {}c, has {}c)", domain, o.reserve_cents, remaining);
-        w.detail["needs_cents"] = o.reserve_cents;
-        w.detail["has_cents"] = remaining;
-      } else if (active_here + planned[domain] >= o.MaxActiveFor(domain)) {
-        w.kind = WaitKind::kDomainBusy;
-        std::string runs_here;
-        for (const auto& r : dev_runs_in[domain]) runs_here += (runs_here.empty() ? "" : ", ") + r;
-        if (active_here >= o.MaxActiveFor(domain))
-          w.reason = fmt::format("domain busy: {} ({} of {} dev runs: {})", domain, active_here, o.MaxActiveFor(domain),
-                                 runs_here);
-        else
-          w.reason = fmt::format("domain busy: {} (limit {}; an older task starts first)", domain, o.MaxActiveFor(domain));
-        w.detail["runs"] = dev_runs_in[domain];
-      } else if (slots <= 0) {
-        w.kind = WaitKind::kMaxActive;
-        w.reason = fmt::format("max-active: all {} dev slots are in use", o.max_active);
-      } else if (const Status& mem = memory_refusal(); !mem.ok()) {
-        // As the scheduler: the start waits for memory, and so does every start after it.
-        w.kind = WaitKind::kMemory;
-        w.reason = "memory: " + OneLine(mem.message());
-        w.detail["why"] = mem.message();
       } else {
-        w.kind = WaitKind::kReady;
-        w.reason = "ready: starts on the next step";
-        ++planned[domain];
-        --slots;
+        const std::string domain = DomainFor(o_, *t.ns);
+        w.detail["domain"] = domain;
+        if (paused_.count(domain)) {
+          PL_RETURN_IF_ERROR(Paused(domain, &w));
+        } else if (t.not_before > now_) {
+          PL_RETURN_IF_ERROR(Backoff(t, &w));
+        } else {
+          Capacity(domain, &w);
+        }
       }
-      out.push_back(std::move(w));
+      out_->push_back(std::move(w));
     }
     return Status::Ok();
-  });
+  }
+
+  void Dependency(const Task& t, WaitReason* w) {
+    w->kind = WaitKind::kDependency;
+    json deps = json::array();
+    std::string names;
+    for (const std::string& d : t.deps) {
+      auto s = status_of_.find(d);
+      if (s == status_of_.end()) continue;  // done (or unknown): blocks nothing
+      deps.push_back({{"task_id", d}, {"status", s->second}});
+      names += (names.empty() ? "" : ", ") + d + " (" + s->second + ")";
+    }
+    w->detail["dependencies"] = deps;
+    w->reason = "waiting on dependency " + (names.empty() ? std::string("(unknown)") : names);
+  }
+
+  // The scheduler leaves a paused domain out of its candidates altogether.
+  Status Paused(const std::string& domain, WaitReason* w) {
+    w->kind = WaitKind::kPaused;
+    Stmt& p = db_.Cached("SELECT paused_at, paused_by FROM domain_pauses WHERE domain = ?");
+    p.BindAll(domain);
+    PL_ASSIGN_OR_RETURN(bool row, p.Step());
+    w->reason = "paused: domain " + domain + " is paused";
+    if (row) {
+      w->reason += " (by " + p.Text(1) + " at " + FormatIso8601(p.Int(0)) + ")";
+      w->detail["paused_at"] = FormatIso8601(p.Int(0));
+      w->detail["paused_by"] = p.Text(1);
+    }
+    p.Reset();
+    w->reason += "; nothing new starts there until it is resumed";
+    return Status::Ok();
+  }
+
+  Status Backoff(const Task& t, WaitReason* w) {
+    w->kind = WaitKind::kBackoff;
+    PL_ASSIGN_OR_RETURN(auto last, NewestEvent(db_, t.id, "'failure', 'error'"));
+    w->reason = fmt::format("back-off until {} ({:.0f}s; attempt {} of {})", FormatIso8601(t.not_before),
+                            static_cast<double>(t.not_before - now_) / 1e6, t.retries + 1, o_.max_retries);
+    if (last) w->reason += ", last error: " + OneLine(last->detail, 200);
+    w->detail["until"] = FormatIso8601(t.not_before);
+    w->detail["attempt"] = t.retries + 1;
+    w->detail["of"] = o_.max_retries;
+    if (last) w->detail["last_error"] = last->detail;
+    return Status::Ok();
+  }
+
+  // Budget, the domain's limit, the global limit, memory: what the next step
+  // would check, counting the starts it would make for the tasks before.
+  void Capacity(const std::string& domain, WaitReason* w) {
+    auto b = budget_.find(domain);
+    int64_t remaining = b == budget_.end() ? in_.default_budget_cents : b->second.remaining_cents;
+    remaining -= planned_[domain] * o_.reserve_cents;
+    bool blocked = b != budget_.end() && b->second.overrun_blocked;
+    int active_here = static_cast<int>(dev_runs_in_[domain].size());
+    if (blocked || remaining < o_.reserve_cents) {
+      w->kind = WaitKind::kNoBudget;
+      w->reason = blocked ? "no budget in " + domain + " (blocked by an overrun until a grant)"
+                          : fmt::format("no budget in {} (needs {}c, has {}c)", domain, o_.reserve_cents, remaining);
+      w->detail["needs_cents"] = o_.reserve_cents;
+      w->detail["has_cents"] = remaining;
+    } else if (active_here + planned_[domain] >= o_.MaxActiveFor(domain)) {
+      w->kind = WaitKind::kDomainBusy;
+      std::string runs_here;
+      for (const auto& r : dev_runs_in_[domain]) runs_here += (runs_here.empty() ? "" : ", ") + r;
+      if (active_here >= o_.MaxActiveFor(domain))
+        w->reason = fmt::format("domain busy: {} ({} of {} dev runs: {})", domain, active_here,
+                                o_.MaxActiveFor(domain), runs_here);
+      else
+        w->reason = fmt::format("domain busy: {} (limit {}; an older task starts first)", domain, o_.MaxActiveFor(domain));
+      w->detail["runs"] = dev_runs_in_[domain];
+    } else if (slots_ <= 0) {
+      w->kind = WaitKind::kMaxActive;
+      w->reason = fmt::format("max-active: all {} dev slots are in use", o_.max_active);
+    } else if (const Status& mem = MemoryRefusal(); !mem.ok()) {
+      // As the scheduler: the start waits for memory, and so does every start after it.
+      w->kind = WaitKind::kMemory;
+      w->reason = "memory: " + OneLine(mem.message());
+      w->detail["why"] = mem.message();
+    } else {
+      w->kind = WaitKind::kReady;
+      w->reason = "ready: starts on the next step";
+      ++planned_[domain];
+      --slots_;
+    }
+  }
+
+  // The memory gate, asked at most once (it reads /proc/meminfo): every task
+  // that would start waits on the same free memory.
+  const Status& MemoryRefusal() {
+    if (!memory_) memory_ = in_.memory_gate ? in_.memory_gate() : Status::Ok();
+    return *memory_;
+  }
+
+  Db& db_;
+  const WaitingInput& in_;
+  const SchedulerOptions& o_;
+  Clock& clock_;
+  const Micros now_;
+  std::vector<WaitReason>* out_ = nullptr;
+
+  std::map<TaskStatus, std::vector<Task>> by_status_;
+  std::map<std::string, std::string> status_of_;  // id -> status, done tasks absent
+  std::set<std::string> ready_ids_;
+  std::vector<RunRecord> runs_;
+  std::map<std::string, const RunRecord*> run_of_task_;
+  std::map<std::string, std::vector<std::string>> batch_of_task_;  // task -> the tasks checked with it
+  std::map<std::string, std::vector<std::string>> dev_runs_in_;    // domain -> run ids
+  int dev_total_ = 0;
+  std::map<std::string, DomainReport> budget_;
+  std::set<std::string> paused_;
+  std::optional<Status> memory_;
+  std::map<std::string, int> planned_;  // starts the next step would make, per domain
+  int slots_ = 0;
+};
+
+}  // namespace
+
+Result<std::vector<WaitReason>> ComputeWaiting(Db& db, const WaitingInput& in, Clock& clock) {
+  std::vector<WaitReason> out;
+  Status st = db.Read([&]() -> Status { return Explainer(db, in, clock).Explain(&out); });
   if (!st.ok()) return st.error();
   return out;
 }
