@@ -72,7 +72,11 @@ Result<std::vector<Task>> TaskStore::Ready(const ReadyFilter& f) {
   // double, so a long run of blocked candidates costs a few queries, not one
   // per task.
   std::string where = "WHERE status = 'open' AND type = 'work'";
-  if (f.with_namespace) where += *f.with_namespace ? " AND namespace IS NOT NULL" : " AND namespace IS NULL";
+  if (f.with_namespace && *f.with_namespace) where += " AND namespace IS NOT NULL";
+  // Tasks without a namespace are few (the scheduler asks for them every
+  // step): found through the namespace index. "+status" keeps SQLite off
+  // the status index, which would walk every open task to find them.
+  if (f.with_namespace && !*f.with_namespace) where = "WHERE namespace IS NULL AND +status = 'open' AND type = 'work'";
   if (f.due_by) where += " AND not_before <= ?1";
   if (!f.excluded_namespaces.empty()) where += " AND namespace NOT IN (SELECT value FROM json_each(?2))";
   if (f.parent) where += " AND parent = ?3";

@@ -107,5 +107,39 @@ TEST_F(ReadyFilterTest, ADoneDependencyUnblocks) {
   EXPECT_EQ(Ids(one), std::vector<std::string>{"t-3"});
 }
 
+// The scheduler asks for the ready tasks without a namespace on every step;
+// over a large backlog the status index would walk every open task to find
+// the few without one. The plan SQLite picks for the statement Ready runs
+// must use the namespace index.
+TEST_F(ReadyFilterTest, TasksWithoutANamespaceAreFoundThroughTheNamespaceIndex) {
+  std::vector<std::string> statements;
+  sqlite3_trace_v2(
+      db_->raw(), SQLITE_TRACE_STMT,
+      [](unsigned, void* ctx, void* stmt, void*) {
+        static_cast<std::vector<std::string>*>(ctx)->push_back(sqlite3_sql(static_cast<sqlite3_stmt*>(stmt)));
+        return 0;
+      },
+      &statements);
+  ReadyFilter f;
+  f.with_namespace = false;
+  f.limit = 50;
+  EXPECT_EQ(Ids(f), (std::vector<std::string>{"t-12", "t-18", "t-10", "t-16", "t-14", "t-20"}));
+  sqlite3_trace_v2(db_->raw(), 0, nullptr, nullptr);
+
+  auto it = std::find_if(statements.begin(), statements.end(),
+                         [](const std::string& s) { return s.find("namespace IS NULL") != std::string::npos; });
+  ASSERT_NE(it, statements.end()) << "Ready ran no statement asking for namespace IS NULL";
+  auto plan = db_->Prepare("EXPLAIN QUERY PLAN " + *it);
+  ASSERT_TRUE(plan.ok()) << plan.message();
+  std::string steps;
+  while (true) {
+    auto row = plan->Step();
+    ASSERT_TRUE(row.ok()) << row.message();
+    if (!*row) break;
+    steps += plan->Text(3) + "\n";
+  }
+  EXPECT_NE(steps.find("tasks_by_namespace"), std::string::npos) << steps;
+}
+
 }  // namespace
 }  // namespace pipeline
