@@ -43,6 +43,9 @@ std::string ConfigText(int p, int d, int domain_max) {
       "backoff_base_s = 0\n[agent]\nprofile = \"noop\"\n[profiles.noop]\ncommand = [\"true\"]\nreader = \"command\"\n",
       p);
   for (int i = 0; i < d; ++i) s += fmt::format("[domains.\"d{}\"]\nmax_active = {}\n", i, domain_max);
+  // BENCH_SCHED_UNCONFINED=1: the same runs without confinement, to see
+  // what it costs at this rate.
+  if (const char* u = getenv("BENCH_SCHED_UNCONFINED"); u && std::string(u) == "1") s += "[sandbox]\nenabled = false\n";
   return s;
 }
 
