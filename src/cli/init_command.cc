@@ -6,6 +6,7 @@
 #include "sched/preflight.h"
 #include "store/root.h"
 #include "util/files.h"
+#include "util/log.h"
 
 namespace pipeline {
 
@@ -44,7 +45,7 @@ int InitCommand(const Args& args) {
   std::vector<std::string> warnings;
   CheckResult repo = CheckWorkspace(SchedulerOptions{}, *paths, RealProcessRunner());
   if (repo.level == CheckLevel::kProblem) warnings.push_back(repo.message);
-  for (const auto& w : warnings) fprintf(stderr, "pipeline: warning: %s\n", w.c_str());
+  for (const auto& w : warnings) LogWarning("{}", w);
   if (flags.json) {
     PrintJson({{"root", paths->root}, {"created", !existed}, {"warnings", warnings}});
   } else {

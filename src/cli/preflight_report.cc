@@ -1,5 +1,6 @@
 #include "cli/preflight_report.h"
 
+#include "util/log.h"
 #include "util/text.h"
 
 namespace pipeline {
@@ -21,11 +22,11 @@ std::vector<CheckResult> PreflightFor(const SchedulerSetup& setup, const Schedul
 int ReportBeforeRun(const std::vector<CheckResult>& results) {
   for (const auto& r : results) {
     if (r.level == CheckLevel::kOk) continue;
-    const char* prefix = r.level == CheckLevel::kProblem ? "" : r.level == CheckLevel::kWarning ? "warning: " : "";
-    fprintf(stderr, "pipeline: %s%s\n", prefix, SingleLine(r.message).c_str());
+    if (r.level == CheckLevel::kWarning) LogWarning("{}", r.message);
+    else Log("{}", r.message);
   }
   if (!HasProblem(results)) return 0;
-  fprintf(stderr, "pipeline: nothing was started (`pipeline doctor` shows every check)\n");
+  Log("nothing was started (`pipeline doctor` shows every check)");
   return 2;
 }
 
