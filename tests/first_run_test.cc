@@ -138,6 +138,15 @@ TEST(FirstRun, FixedTypoVerifiesRejectsBacksOffAndTellsTheAgentOnce) {
   EXPECT_EQ(prompt.find("Pipeline scheduler:"), std::string::npos) << prompt;
   EXPECT_EQ(prompt.find("re-opening"), std::string::npos) << prompt;
   for (const char* word : {"seed", "haskell", "toolchain:"}) EXPECT_EQ(prompt.find(word), std::string::npos) << word;
+  // The failure is the check's, named by its command, wherever it is told:
+  // the log line, the run, the task's history and `status`.
+  EXPECT_NE(r.err.find("verify `make check` exited 2"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("agent exited"), std::string::npos) << r.err;
+  std::string run_error = repo.Text("SELECT error FROM runs WHERE phase = 'verify' ORDER BY created_at LIMIT 1");
+  EXPECT_EQ(run_error.rfind("`make check` exited with code 2", 0), 0u) << run_error;
+  auto status = RunPipeline({"status"}, repo.dir());
+  EXPECT_NE(status.out.find("`make check` exited with code 2"), std::string::npos) << status.out;
+  EXPECT_EQ(status.out.find("agent exited"), std::string::npos) << status.out;
 }
 
 TEST(FirstRun, MissingOrMisspelledProfileStopsRunBeforeAnyTaskChanges) {

@@ -94,6 +94,11 @@ TEST(SchedRun, FailuresRetryThenNeedsHelpAndHumanReopens) {
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE task_id = '" + id + "' AND phase = 'dev'"), 3);
   EXPECT_EQ(repo.Int("SELECT retries FROM tasks WHERE id = '" + id + "'"), 3);
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM comments WHERE task_id = '" + id + "' AND text LIKE '%exceeded 3 retries%'"), 1);
+  // Why, not only that: the agent's own error in the log and in the needs-help reason.
+  EXPECT_NE(r.err.find("run failed: agent exited with code 3: agent could not do it; retry 1/3"), std::string::npos)
+      << r.err;
+  auto why = RunPipeline({"why", id}, repo.dir());
+  EXPECT_NE(why.out.find("agent exited with code 3: agent could not do it"), std::string::npos) << why.out;
   // Every run was settled exactly once.
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM ledger WHERE kind = 'spend'"), 3);
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'held'"), 0);

@@ -300,8 +300,15 @@ RunOutcome Supervisor::Outcome(Micros started_at) {
   std::string why = reader_->error().value_or("");
   if (why.empty()) {
     std::string tail = Trim(TailUtf8(err_tail_, 2000));
-    why = exit_.signaled() ? "agent killed by signal " + std::to_string(exit_.term_signal)
-                           : "agent exited with code " + std::to_string(exit_.exit_code);
+    // A verify run's child is the check, not an agent: name it by its command.
+    std::string child = "agent";
+    if ((run_.phase == "verify" || run_.phase == "integrate") && !run_.argv.empty()) {
+      std::string cmd;
+      for (const auto& a : run_.argv) cmd += (cmd.empty() ? "" : " ") + a;
+      child = "`" + TruncateUtf8(SingleLine(cmd), 120) + "`";
+    }
+    why = exit_.signaled() ? child + " killed by signal " + std::to_string(exit_.term_signal)
+                           : child + " exited with code " + std::to_string(exit_.exit_code);
     if (!tail.empty()) why += ": " + SingleLine(tail);
   }
   o.error = why;

@@ -87,12 +87,12 @@ class EventLog {
     if (run->exit_code) what += "exited " + std::to_string(*run->exit_code);
     else what += RunStatusName(run->status);
     if (run->error && !run->error->empty()) {
-      // The monitor's words for any child ("agent exited with code 2: <stderr tail>"): keep the tail.
+      // The monitor's words for its child ("`make test` exited with code 2: <stderr tail>"): keep the tail.
       std::string error = *run->error;
-      if (StartsWith(error, "agent exited with code ") || StartsWith(error, "agent killed by signal ")) {
-        size_t colon = error.find(": ");
+      size_t colon = error.find(": ");
+      std::string head = error.substr(0, colon);
+      if (head.find(" exited with code ") != std::string::npos || head.find(" killed by signal ") != std::string::npos)
         error = colon == std::string::npos ? "" : error.substr(colon + 2);
-      }
       if (!error.empty()) what += ": " + SingleLine(TruncateUtf8(error, 400));
     }
     return e.detail + " (" + what + ")";
@@ -193,16 +193,10 @@ int IdleSummary(Db& db, const SchedulerOptions& options, int64_t default_budget,
     Say("idle (no summary: " + waiting.message() + ")");
     return 0;
   }
-  auto count = [&](const std::string& sql, Micros since) -> int64_t {
-    auto st = db.Prepare(sql);
-    if (!st.ok()) return 0;
-    if (since) st->BindAll(since);
-    auto row = st->Step();
-    return row.ok() && *row ? st->Int(0) : 0;
-  };
   auto by_status = CountTasksByStatus(db, /*with_epics=*/false);
   int64_t done = by_status.ok() ? (*by_status)[TaskStatus::kDone] : 0;
-  int64_t failed = count("SELECT COUNT(*) FROM events WHERE kind IN ('failure', 'integrate-failed') AND run_id IS NOT NULL AND at >= ?", began);
+  auto failed_runs = FailedRunsSince(db, began);
+  int64_t failed = failed_runs.ok() ? *failed_runs : 0;
   int help = 0, waits = 0;
   std::string first_wait;
   const WaitReason* integration = nullptr;

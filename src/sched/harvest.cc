@@ -132,6 +132,7 @@ Status Scheduler::HarvestDev(const RunRecord& run, StepResult*) {
   }
   f.retries = task ? task->retries : 0;
   f.now = clock_.Now();
+  f.error = run.error.value_or("");
   std::string refused;  // why the run's commits cannot be its patchset
   if (options_.after_run == AfterRun::kVerify &&
       (run.status == RunStatus::kDone || run.status == RunStatus::kNeedsInput)) {

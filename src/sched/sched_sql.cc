@@ -1,5 +1,7 @@
 #include "sched/sched_sql.h"
 
+#include "sched/transitions.h"
+
 #include "tasks/task_store.h"
 
 namespace pipeline {
@@ -57,6 +59,17 @@ Result<std::vector<Candidate>> CandidateBatch(Db& db, const CandidateQuery& q) {
   out.reserve(ready.size());
   for (const Task& t : ready) out.push_back({t.id, t.ns.value_or(""), t.priority, t.seq});
   return out;
+}
+
+Result<int64_t> FailedRunsSince(Db& db, Micros since) {
+  Stmt& s = db.Cached(
+      "SELECT COUNT(*) FROM events WHERE kind IN ('failure', 'integrate-failed') AND run_id IS NOT NULL AND at >= ? "
+      "AND IFNULL(detail, '') <> ?");
+  s.BindAll(since, std::string(NextStepName(NextStep::kNeedsHelp)) + ": " + kAskedAQuestion);
+  PL_ASSIGN_OR_RETURN(bool row, s.Step());
+  int64_t n = row ? s.Int(0) : 0;
+  s.Reset();
+  return n;
 }
 
 Result<std::vector<std::string>> ReadyWithoutNamespace(Db& db, int limit) {

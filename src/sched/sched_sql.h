@@ -28,6 +28,10 @@ Status AddEvent(Db& db, Micros at, const std::optional<std::string>& task_id,
 
 // harvested_at = now where it is NULL. False when another harvest won.
 Result<bool> MarkHarvested(Db& db, const std::string& run_id, Micros now);
+
+// Runs that failed since `since` (failure and integrate-failed events of a
+// run), not counting the runs that ended asking a person a question.
+Result<int64_t> FailedRunsSince(Db& db, Micros since);
 // Ended, unharvested runs of the scheduler, oldest first.
 Result<std::vector<std::string>> UnharvestedEndedRuns(Db& db);
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "util/text.h"
+
 namespace pipeline {
 
 namespace {
@@ -97,7 +99,7 @@ Decision DecideAfterDev(const SchedulerOptions& o, const DevRunFacts& f) {
   }
   if (f.status == RunStatus::kNeedsInput && !f.has_commit) {
     d.next = NextStep::kNeedsHelp;
-    d.reason = "the agent asked a question";
+    d.reason = kAskedAQuestion;
     return d;
   }
   if ((f.status == RunStatus::kDone || f.status == RunStatus::kNeedsInput) && f.has_commit) {
@@ -106,6 +108,9 @@ Decision DecideAfterDev(const SchedulerOptions& o, const DevRunFacts& f) {
     return d;
   }
   std::string why = f.status == RunStatus::kDone ? "no commit" : std::string("run ") + RunStatusName(f.status);
+  // The run's own words, so the log line, the needs-help reason and `status`
+  // say why ("run failed: agent exited with code 3: …"), not only that.
+  if (f.status != RunStatus::kDone && !f.error.empty()) why += ": " + Trim(SingleLine(TruncateUtf8(f.error, 200)));
   if (f.lost_by_cluster)
     why = "the cluster lost " + std::to_string(f.cluster_losses) + " runs of this task; counted from the " +
           std::to_string(kMaxUncountedClusterLosses + 1) + "th on";

@@ -42,11 +42,15 @@ struct DevRunFacts {
   int64_t retries = 0;            // the task's counter before this run
   double task_cost_cents = 0;     // every run of the task so far, this one included
   Micros now = 0;
+  std::string error;              // the run's own error ("agent exited with code 2: …"), if any
 };
 
 // Runs of one task the cluster may lose before a loss counts as a failure:
 // a cluster that fails every job must not retry it for ever.
 inline constexpr int64_t kMaxUncountedClusterLosses = 10;
+
+// The reason of a run that ended asking a person a question (not a failure).
+inline constexpr const char* kAskedAQuestion = "the agent asked a question";
 
 Decision DecideAfterDev(const SchedulerOptions& o, const DevRunFacts& f);
 

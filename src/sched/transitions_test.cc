@@ -51,6 +51,25 @@ TEST(DecideAfterDev, RetryCapAndCostCapNeedHelp) {
   EXPECT_NE(costly.reason.find("cost cap"), std::string::npos);
 }
 
+TEST(DecideAfterDev, AFailureSaysTheRunsOwnError) {
+  SchedulerOptions o;
+  o.max_retries = 3;
+  DevRunFacts f = Facts(RunStatus::kFailed, false, 0);
+  f.error = "agent exited with code 3: unknown task\nsecond line";
+  Decision retry = DecideAfterDev(o, f);
+  EXPECT_EQ(retry.next, NextStep::kRetry);
+  EXPECT_NE(retry.reason.find("run failed: agent exited with code 3: unknown task second line"), std::string::npos)
+      << retry.reason;
+  f.retries = 2;
+  Decision help = DecideAfterDev(o, f);
+  EXPECT_EQ(help.next, NextStep::kNeedsHelp);
+  EXPECT_NE(help.reason.find("agent exited with code 3"), std::string::npos) << help.reason;
+  // A run that ended well but made no commit has no error to quote.
+  DevRunFacts done = Facts(RunStatus::kDone, false, 0);
+  done.error = "ignored";
+  EXPECT_EQ(DecideAfterDev(o, done).reason.find("ignored"), std::string::npos);
+}
+
 TEST(DecideAfterDev, NeverStartedIsNotCounted) {
   SchedulerOptions o;
   DevRunFacts f = Facts(RunStatus::kFailed, false, 2);

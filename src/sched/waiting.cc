@@ -67,6 +67,14 @@ Result<std::optional<LastEvent>> NewestEvent(Db& db, const std::string& task_id,
 // person last answered), and why the scheduler stopped (its newest
 // "...; needs help" comment).
 void ExplainNeedsHelp(const Task& t, WaitReason* w) {
+  // A person's comment after everything else is the answer: the scheduler
+  // reopens the task on its next step.
+  if (!t.comments.empty() && t.comments.back().author == "human") {
+    w->detail["answered_at"] = FormatIso8601(t.comments.back().created_at);
+    w->reason = "answered by a person at " + FormatIso8601(t.comments.back().created_at) +
+                ": the scheduler reopens it on its next step (`pipeline run`)";
+    return;
+  }
   std::optional<std::string> question, why;
   for (auto it = t.comments.rbegin(); it != t.comments.rend(); ++it) {
     if (it->author == "human") break;

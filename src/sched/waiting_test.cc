@@ -188,6 +188,15 @@ TEST_F(WaitingTest, NeedsHelpShowsTheQuestionElseTheReason) {
   w = For(failed);
   EXPECT_NE(w.reason.find("3 failed attempts"), std::string::npos) << w.reason;
   EXPECT_FALSE(w.detail.contains("question"));
+
+  // Once a person answers, the question is no longer what it waits for.
+  ASSERT_TRUE(store_->AddComment(asked, "Use SQLite.", "human").ok());
+  w = For(asked);
+  EXPECT_EQ(w.kind, WaitKind::kNeedsPerson);
+  EXPECT_NE(w.reason.find("answered by a person"), std::string::npos) << w.reason;
+  EXPECT_NE(w.reason.find("reopens it on its next step"), std::string::npos) << w.reason;
+  EXPECT_TRUE(w.detail.contains("answered_at"));
+  EXPECT_FALSE(w.detail.contains("question"));
 }
 
 TEST_F(WaitingTest, AWaitingIntegrationIsAStateWithItsReason) {
