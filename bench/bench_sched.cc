@@ -96,7 +96,7 @@ double RunAll(const RootPaths& paths, int p, int d, int domain_max) {
   auto t0 = std::chrono::steady_clock::now();
   LoopOptions lo;
   lo.until_idle = true;
-  Status s = RunLoop(sched, **db, paths, lo, nullptr);
+  auto s = RunLoop(sched, **db, paths, lo, nullptr);
   auto t1 = std::chrono::steady_clock::now();
   if (!s.ok()) fprintf(stderr, "loop: %s\n", s.message().c_str());
   return Seconds(t0, t1);

@@ -137,28 +137,36 @@ TEST(StatusWhy, UntilIdleReturnsWhileAnIntegrationWaitsOnADirtyCheckout) {
   EXPECT_EQ(repo.Status(id), "done") << r.err;
 }
 
-TEST(StatusWhy, CtrlCSaysWhatStillRunsAndTheRestartSaysWhatItAdopted) {
-  SchedRepo repo(Config(ProfileToml("t", {"sleep", "3"}), "workspace = \"shared\"\nafter_run = \"review\"\n"),
-                 /*git=*/false);
-  std::string id = repo.Task("slow", std::string("A"));
+// Starts `pipeline run ARGS...`, sends SIGINT once its run is claimed, and
+// returns what it wrote on stderr.
+std::string InterruptWhileRunning(SchedRepo& repo, const std::vector<std::string>& args) {
   std::string log = repo.dir() + "/run.log";
   pid_t pid = fork();
-  ASSERT_GE(pid, 0);
+  if (pid < 0) return "fork failed";
   if (pid == 0) {
     if (!freopen(log.c_str(), "w", stderr)) _exit(126);
     if (chdir(repo.dir().c_str()) != 0) _exit(126);
     std::string bin = PipelineBin();
-    execl(bin.c_str(), bin.c_str(), "run", static_cast<char*>(nullptr));
+    std::vector<char*> argv = {bin.data(), const_cast<char*>("run")};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
     _exit(127);
   }
-  // Once its run is claimed by its monitor, stop the scheduler.
   for (int i = 0; i < 200 && repo.Int("SELECT COUNT(*) FROM runs WHERE status = 'running'") == 0; ++i) usleep(50000);
-  ASSERT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE status = 'running'"), 1);
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE status = 'running'"), 1);
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  std::string err = ReadTextFile(log);
+  return ReadTextFile(log);
+}
+
+TEST(StatusWhy, CtrlCSaysWhatStillRunsAndTheRestartSaysWhatItAdopted) {
+  SchedRepo repo(Config(ProfileToml("t", {"sleep", "3"}), "workspace = \"shared\"\nafter_run = \"review\"\n"),
+                 /*git=*/false);
+  std::string id = repo.Task("slow", std::string("A"));
+  std::string err = InterruptWhileRunning(repo, {});
   EXPECT_NE(err.find("stopped: 1 run(s) still running (" + id + " dev); the next `pipeline run` adopts them"),
             std::string::npos)
       << err;
@@ -166,6 +174,16 @@ TEST(StatusWhy, CtrlCSaysWhatStillRunsAndTheRestartSaysWhatItAdopted) {
   ASSERT_EQ(r.exit.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("restart: adopted 1 running run(s)"), std::string::npos) << r.err;
   EXPECT_EQ(repo.Status(id), "review");
+}
+
+// Under --until-idle too, Ctrl-C is a stop, not the end of the work.
+TEST(StatusWhy, CtrlCUnderUntilIdleSaysStoppedNotIdle) {
+  SchedRepo repo(Config(ProfileToml("t", {"sleep", "3"}), "workspace = \"shared\"\nafter_run = \"review\"\n"),
+                 /*git=*/false);
+  std::string id = repo.Task("slow", std::string("A"));
+  std::string err = InterruptWhileRunning(repo, {"--until-idle"});
+  EXPECT_NE(err.find("stopped: 1 run(s) still running (" + id + " dev)"), std::string::npos) << err;
+  EXPECT_EQ(err.find("idle:"), std::string::npos) << err;
 }
 
 // ---- status --watch in a pseudo-terminal ----

@@ -1,7 +1,5 @@
 // `pipeline run`: the scheduler. Options override the [scheduler] section of
 // config.toml; see docs/scheduler.md.
-#include <signal.h>
-
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -81,6 +79,9 @@ class EventLog {
   std::string Explain(const SchedEvent& e) {
     auto run = GetRun(*db_, *e.run_id);
     if (!run.ok() || run->phase == "dev" || run->status == RunStatus::kDone || run->argv.empty()) return e.detail;
+    // Waiting on the person's checkout is a state, said in the detail; the
+    // worker's exit code for it (75) is no news.
+    if (StartsWith(e.detail, "integration waiting")) return e.detail;
     std::string cmd;
     for (const auto& a : run->argv) cmd += (cmd.empty() ? "" : " ") + a;
     std::string what = run->phase + " `" + cmd + "` ";
@@ -104,13 +105,6 @@ class EventLog {
   int adopted_ = 0;
   std::map<std::string, std::string> skip_said_;  // task -> the skip reason last logged
 };
-
-// SIGINT or SIGTERM arrived (they are blocked while the loop runs, so they stay pending).
-bool StopRequested() {
-  sigset_t pending;
-  if (sigpending(&pending) != 0) return false;
-  return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1;
-}
 
 std::string TimeTag() { return "[" + FormatIso8601(SystemClock().Now()) + "] "; }
 
@@ -344,12 +338,12 @@ int RunCommand(const Args& args) {
   LoopOptions lo;
   lo.until_idle = options.until_idle;
   Micros began = SystemClock().Now();
-  Status s = RunLoop(sched, **db, setup->paths, lo, nullptr, [&](const Status& err) {
+  auto end = RunLoop(sched, **db, setup->paths, lo, nullptr, [&](const Status& err) {
     LogEvent(stderr, SchedEvent{SystemClock().Now(), "error", std::nullopt, std::nullopt, "step failed: " + err.message()});
   });
   sched.WaitForClaims(10'000'000);
-  if (!s.ok()) return Fail(s);
-  if (StopRequested() || !options.until_idle) {
+  if (!end.ok()) return Fail(end.error());
+  if (*end == LoopEnd::kStopped) {
     SayStopped(sched);
     return 0;
   }

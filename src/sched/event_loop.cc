@@ -6,14 +6,13 @@
 
 namespace pipeline {
 
-Status RunLoop(Scheduler& sched, Db& db, const RootPaths& paths, const LoopOptions& o,
+Result<LoopEnd> RunLoop(Scheduler& sched, Db& db, const RootPaths& paths, const LoopOptions& o,
                const std::function<void(const StepResult&)>& after_step,
                const std::function<void(const Status&)>& on_error) {
   Clock& clock = sched.clock();
   Waiter waiter;
   waiter.CatchStopSignals();
   waiter.WatchStore(paths.root);  // no watch: the fallback poll still steps
-  Status result;
   int64_t seen_version = db.DataVersion();
   bool step_now = true;
   Micros last_step = 0;
@@ -29,13 +28,10 @@ Status RunLoop(Scheduler& sched, Db& db, const RootPaths& paths, const LoopOptio
         // A failing step (the store busy beyond its timeout, git failing)
         // must not end the scheduler: retry shortly, give up only when it
         // keeps failing.
-        if (++failed_steps >= kMaxFailedSteps) {
-          result = r.status();
-          break;
-        }
+        if (++failed_steps >= kMaxFailedSteps) return r.status();
         if (on_error) on_error(r.status());
         auto w = waiter.Wait(nullptr, 200'000);
-        if (w.ok() && w->stop) break;
+        if (w.ok() && w->stop) return LoopEnd::kStopped;
         continue;
       }
       failed_steps = 0;
@@ -44,7 +40,7 @@ Status RunLoop(Scheduler& sched, Db& db, const RootPaths& paths, const LoopOptio
       if (after_step) after_step(*r);
       if (o.until_idle && r->active == 0 && r->started == 0 && r->harvested == 0 && r->reopened == 0 &&
           !r->more && !next_wake)
-        break;
+        return LoopEnd::kIdle;
       // Something happened: step again at once, since its effects (a freed
       // slot, a reopened task) may allow more work.
       step_now = r->harvested > 0 || r->started > 0 || r->reopened > 0;
@@ -60,15 +56,11 @@ Status RunLoop(Scheduler& sched, Db& db, const RootPaths& paths, const LoopOptio
       continue;
     }
     auto w = waiter.Wait(&sched.launcher(), wait);
-    if (!w.ok()) {
-      result = w.status();
-      break;
-    }
-    if (w->stop) break;  // SIGINT/SIGTERM: leave the runs to their workers
+    if (!w.ok()) return w.status();
+    if (w->stop) return LoopEnd::kStopped;  // SIGINT/SIGTERM: leave the runs to their workers
     if (w->timeout || !w->ended.empty()) step_now = true;  // a timer is due, or a run ended
     if (w->store && db.DataVersion() != seen_version) step_now = true;
   }
-  return result;
 }
 
 }  // namespace pipeline

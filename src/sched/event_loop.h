@@ -24,10 +24,16 @@ struct LoopOptions {
   double fallback_poll_s = 60;  // a step at least this often, whatever happened
 };
 
+// Why the loop returned.
+enum class LoopEnd {
+  kIdle,     // until_idle, and nothing runs or can start
+  kStopped,  // SIGINT or SIGTERM
+};
+
 // REQUIRES: scheduler.Recover() succeeded. after_step may be null.
 // A failed step is reported to on_error and retried after 200 ms; five
 // failures in a row end the loop with the last error.
-Status RunLoop(Scheduler& scheduler, Db& db, const RootPaths& paths, const LoopOptions& options,
+Result<LoopEnd> RunLoop(Scheduler& scheduler, Db& db, const RootPaths& paths, const LoopOptions& options,
                const std::function<void(const StepResult&)>& after_step,
                const std::function<void(const Status&)>& on_error = nullptr);
 
