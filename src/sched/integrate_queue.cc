@@ -281,6 +281,7 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
         CheckoutFingerprint(paths_.repo(), integrate_waiting_checkout_, base_, integrate_waiting_files_);
   }
   std::vector<std::string> done_tasks;
+  std::vector<std::string> not_landed;  // "t-6 integration conflict", for the log line
   std::string summary;
   Status s = db_.Write([&]() -> Status {
     Micros now = clock_.Now();
@@ -308,6 +309,8 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
       if (done) {
         done_tasks.push_back(t);
         ++landed;
+      } else if (!one.empty()) {
+        not_landed.push_back(t + " " + one);
       }
       if (tasks.size() == 1) summary = one;
     }
@@ -320,6 +323,10 @@ Status Scheduler::HarvestIntegrate(const RunRecord& run, StepResult*) {
                           checks == 1 ? "" : "s",
                           landed > 0 ? fmt::format(" ({:.2f} per landed change)", double(checks) / landed) : "");
     PL_RETURN_IF_ERROR(AddEvent(db_, now, std::nullopt, run.run_id, "integrate-batch", summary));
+    // What became of the changes that did not land, for the log line.
+    constexpr size_t kNamed = 5;
+    for (size_t i = 0; i < not_landed.size() && i < kNamed; ++i) summary += "; " + not_landed[i];
+    if (not_landed.size() > kNamed) summary += fmt::format("; {} more", not_landed.size() - kNamed);
     PL_ASSIGN_OR_RETURN(BaseState before, ReadBaseState(db_));
     if (last->value("base_red", false)) {
       const std::string commit = Str(*last, "old_base");

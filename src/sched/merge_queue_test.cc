@@ -154,6 +154,12 @@ TEST(MergeQueue, AConflictInsideABatchReopensOnlyThatChange) {
   EXPECT_EQ(TaskStatusName(t.status), std::string("open"));
   EXPECT_NE(t.feedback.value_or("").find("src/a.cc"), std::string::npos);
   EXPECT_TRUE(q.w.repo.HasWorktree(ids[1])) << "the branch is kept for the rebase";
+  // The batch's log line says what became of the change that did not land.
+  bool said = false;
+  for (const auto& e : q.w.events)
+    if (e.kind == "harvest" && e.detail.find("2 landed") != std::string::npos)
+      said = e.detail.find("; " + ids[1] + " integration conflict") != std::string::npos;
+  EXPECT_TRUE(said) << "no harvest line naming " << ids[1] << "'s conflict";
 }
 
 TEST(MergeQueue, ARedBaseStopsTheQueueSaysWhyAndResumesWhenGreen) {
