@@ -54,6 +54,8 @@ class AgentCliTest : public ::testing::Test {
     profile("question", {"bash", Agent("question_agent.sh")});
     profile("slow", {"bash", Agent("slow_agent.sh"), "1"});
     profile("fail", {"bash", Agent("fail_agent.sh")});
+    profile("quiet-fail", {"sh", "-c", "echo building; echo nothing to commit, working tree clean; exit 1"});
+    profile("json-fail", {"sh", "-c", "echo '{\"type\":\"system\"}'; exit 1"});
     profile("missing", {"/nonexistent/agent-binary", "{prompt_file}"});
     WriteTextFile(repo_ + "/.pipeline/config.toml", c);
   }
@@ -218,6 +220,18 @@ TEST_F(AgentCliTest, FailureCarriesTheStderrTail) {
   EXPECT_EQ(j["exit_code"], 3);
   EXPECT_NE(j["error"].get<std::string>().find("compiler exploded"), std::string::npos) << j.dump();
   EXPECT_DOUBLE_EQ(j["cost_cents"].get<double>(), 5);
+}
+
+// A child that says why on stdout only (git commit, many scripts): the end
+// of its stdout is the error, but never an agent's JSON stream.
+TEST_F(AgentCliTest, FailureWithNothingOnStderrCarriesTheStdoutTail) {
+  ASSERT_EQ(Pipeline({"agent", "run", WritePrompt("q.md", "profile: quiet-fail\n"), "-n", "q1"}).exit.exit_code, 0);
+  json j = WaitForEnd("q1");
+  EXPECT_EQ(j["status"], "failed");
+  EXPECT_EQ(j["error"], "agent exited with code 1: building nothing to commit, working tree clean") << j.dump();
+  ASSERT_EQ(Pipeline({"agent", "run", WritePrompt("j.md", "profile: json-fail\n"), "-n", "j1"}).exit.exit_code, 0);
+  j = WaitForEnd("j1");
+  EXPECT_EQ(j["error"], "agent exited with code 1") << j.dump();
 }
 
 TEST_F(AgentCliTest, AgentThatCannotStartFailsTheCall) {

@@ -111,6 +111,7 @@ class Supervisor {
   std::string line_;
   bool skipping_line_ = false;
   std::string err_tail_;
+  std::string out_tail_;  // the end of stdout, said when a failed child wrote nothing on stderr
   StopReason stop_ = StopReason::kNone;
   Micros kill_at_ = 0;         // SIGKILL the group then
   Micros drain_until_ = 0;     // after the agent exits, read the pipes until then at most
@@ -130,6 +131,8 @@ void Supervisor::Stop(StopReason why) {
 
 void Supervisor::OnStdout(const char* p, size_t n) {
   out_log_.Append(std::string_view(p, n));
+  out_tail_.append(p, n);
+  if (out_tail_.size() > 2 * kStderrTail) out_tail_.erase(0, out_tail_.size() - kStderrTail);
   for (size_t i = 0; i < n; ++i) {
     char c = p[i];
     if (c == '\n') {
@@ -300,6 +303,14 @@ RunOutcome Supervisor::Outcome(Micros started_at) {
   std::string why = reader_->error().value_or("");
   if (why.empty()) {
     std::string tail = Trim(TailUtf8(err_tail_, 2000));
+    // Nothing on stderr: the end of stdout, unless it is an agent's JSON
+    // stream (its reader speaks for it).
+    if (tail.empty()) {
+      std::string out = Trim(TailUtf8(out_tail_, 500));
+      size_t last_line = out.rfind('\n');
+      std::string last = last_line == std::string::npos ? out : out.substr(last_line + 1);
+      if (!last.empty() && last[0] != '{') tail = out;
+    }
     // A verify run's child is the check, not an agent: name it by its command.
     std::string child = "agent";
     if ((run_.phase == "verify" || run_.phase == "integrate") && !run_.argv.empty()) {
