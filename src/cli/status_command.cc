@@ -43,6 +43,24 @@ std::string ScreenFrame(const std::vector<std::string>& lines) {
   return out;
 }
 
+// The alternate screen without a cursor while watching; the screen as it
+// was afterwards, however the watch ends (Ctrl-C or an error).
+struct ScreenGuard {
+  bool on;
+  explicit ScreenGuard(bool on) : on(on) {
+    if (!on) return;
+    struct sigaction sa = {};
+    sa.sa_handler = OnResize;  // no SA_RESTART: the wait returns at once
+    sigaction(SIGWINCH, &sa, nullptr);
+    fputs("\x1b[?1049h\x1b[?25l", stdout);
+  }
+  ~ScreenGuard() {
+    if (!on) return;
+    fputs("\x1b[?25h\x1b[?1049l", stdout);
+    fflush(stdout);
+  }
+};
+
 }  // namespace
 
 int StatusCommand(const Args& args) {
@@ -82,23 +100,7 @@ int StatusCommand(const Args& args) {
   };
   if (!watch) return Fail(draw());
 
-  // The alternate screen without a cursor while watching; the screen as it
-  // was afterwards, however the watch ends (Ctrl-C or an error).
-  struct ScreenGuard {
-    bool on;
-    explicit ScreenGuard(bool on) : on(on) {
-      if (!on) return;
-      struct sigaction sa = {};
-      sa.sa_handler = OnResize;  // no SA_RESTART: the wait returns at once
-      sigaction(SIGWINCH, &sa, nullptr);
-      fputs("\x1b[?1049h\x1b[?25l", stdout);
-    }
-    ~ScreenGuard() {
-      if (!on) return;
-      fputs("\x1b[?25h\x1b[?1049l", stdout);
-      fflush(stdout);
-    }
-  } guard(screen);
+  ScreenGuard guard(screen);
   Waiter waiter;
   waiter.CatchStopSignals();
   waiter.WatchStore(paths->root);  // no watch: redrawn every 500 ms anyway
