@@ -223,7 +223,7 @@ std::vector<CheckResult> RunPreflight(const PreflightInput& in) {
     out.push_back(std::move(r));
   for (auto& r : CheckVerify(*in.options, *in.paths, in.find)) out.push_back(std::move(r));
   if (in.db)
-    for (auto& r : CheckBudgets(*in.db, *in.options, in.default_budget_cents, SystemClock())) out.push_back(std::move(r));
+    for (auto& r : CheckBudgets(*in.db, *in.options, in.default_budget_cents, in.clock ? *in.clock : SystemClock())) out.push_back(std::move(r));
   return out;
 }
 

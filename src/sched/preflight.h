@@ -18,6 +18,7 @@
 #include "store/db.h"
 #include "store/root.h"
 #include "util/clock.h"
+#include "util/clock.h"
 
 namespace pipeline {
 
@@ -68,6 +69,7 @@ struct PreflightInput {
   ProgramFinder find = FindProgram;
   ProcessRunner* runner = nullptr;  // null: the real one
   const KernelProtections* kernel = nullptr;  // null: this machine's (CachedProtections)
+  Clock* clock = nullptr;                     // null: the system clock (the budget check's "now")
 };
 
 // Every check, in the order a person fixes them.
