@@ -10,6 +10,7 @@
 #include "ledger/ledger.h"
 #include "sched/merge_queue.h"
 #include "tasks/domain_pause.h"
+#include "tasks/task_queries.h"
 #include "tasks/task_store.h"
 #include "util/text.h"
 
@@ -66,18 +67,29 @@ Result<std::optional<LastEvent>> NewestEvent(Db& db, const std::string& task_id,
 // needs-help: the question the agent asked (its newest comment since a
 // person last answered), and why the scheduler stopped (its newest
 // "...; needs help" comment).
-void ExplainNeedsHelp(const Task& t, WaitReason* w) {
-  // A person's comment after everything else is the answer: the scheduler
-  // reopens the task on its next step.
-  if (!t.comments.empty() && t.comments.back().author == "human") {
-    w->detail["answered_at"] = FormatIso8601(t.comments.back().created_at);
-    w->reason = "answered by a person at " + FormatIso8601(t.comments.back().created_at) +
-                ": the scheduler reopens it on its next step (`pipeline run`)";
+void ExplainNeedsHelp(const Task& t, bool answered, WaitReason* w) {
+  // Answered (the scheduler's own test, AnsweredNeedsHelp): it reopens the
+  // task on its next step.
+  if (answered) {
+    for (auto it = t.comments.rbegin(); it != t.comments.rend(); ++it)
+      if (it->author == "human") {
+        w->detail["answered_at"] = FormatIso8601(it->created_at);
+        break;
+      }
+    w->reason = "answered by a person: the scheduler reopens it on its next step (`pipeline run`)";
     return;
   }
   std::optional<std::string> question, why;
+  // Newest first, back to the person's last word before them: a person's
+  // comments after the question (not yet an answer the scheduler takes)
+  // leave it standing, an earlier one answered an older question.
+  bool seen_other = false;
   for (auto it = t.comments.rbegin(); it != t.comments.rend(); ++it) {
-    if (it->author == "human") break;
+    if (it->author == "human") {
+      if (seen_other) break;
+      continue;
+    }
+    seen_other = true;
     if (!question && StartsWith(it->author, "agent:")) question = it->text;
     if (!why && it->author == "system" && it->text.find("needs help") != std::string::npos) why = it->text;
   }
@@ -141,6 +153,8 @@ class Explainer {
     }
     PL_ASSIGN_OR_RETURN(auto ready, store.Ready());
     for (const Task& t : ready) ready_ids_.insert(t.id);
+    PL_ASSIGN_OR_RETURN(auto answered, AnsweredNeedsHelp(db_));
+    answered_.insert(answered.begin(), answered.end());
     return Status::Ok();
   }
 
@@ -185,7 +199,7 @@ class Explainer {
     for (const Task& t : by_status_[TaskStatus::kNeedsHelp]) {
       WaitReason w = For(t);
       w.kind = WaitKind::kNeedsPerson;
-      ExplainNeedsHelp(t, &w);
+      ExplainNeedsHelp(t, answered_.count(t.id) > 0, &w);
       out_->push_back(std::move(w));
     }
   }
@@ -413,6 +427,7 @@ class Explainer {
   std::map<TaskStatus, std::vector<Task>> by_status_;
   std::map<std::string, std::string> status_of_;  // id -> status, done tasks absent
   std::set<std::string> ready_ids_;
+  std::set<std::string> answered_;  // needs-help tasks the next step reopens
   std::vector<RunRecord> runs_;
   std::map<std::string, const RunRecord*> run_of_task_;
   std::map<std::string, std::vector<std::string>> batch_of_task_;  // task -> the tasks checked with it

@@ -189,7 +189,17 @@ TEST_F(WaitingTest, NeedsHelpShowsTheQuestionElseTheReason) {
   EXPECT_NE(w.reason.find("3 failed attempts"), std::string::npos) << w.reason;
   EXPECT_FALSE(w.detail.contains("question"));
 
-  // Once a person answers, the question is no longer what it waits for.
+  // A task moved to needs-help by hand and never run: a comment alone does
+  // not reopen it (the scheduler's own test), so it is not "answered".
+  ASSERT_TRUE(store_->AddComment(failed, "I will look at it.", "human").ok());
+  w = For(failed);
+  EXPECT_EQ(w.reason.find("answered"), std::string::npos) << w.reason;
+  EXPECT_NE(w.reason.find("3 failed attempts"), std::string::npos) << "the reason still stands: " << w.reason;
+
+  // Once a person answers after the run that asked, the question is no
+  // longer what it waits for.
+  ActiveDevRun("pipeline-a-ask-1", asked, "A");
+  clock_.Advance(1'000'000);
   ASSERT_TRUE(store_->AddComment(asked, "Use SQLite.", "human").ok());
   w = For(asked);
   EXPECT_EQ(w.kind, WaitKind::kNeedsPerson);
