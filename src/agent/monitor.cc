@@ -30,7 +30,14 @@ namespace {
 constexpr Micros kProgressEvery = 250'000;  // row updates while running, at most this often
 constexpr Micros kFlushEvery = 1'000'000;   // log tails written to disk
 constexpr size_t kMaxLine = 4u << 20;       // longer stdout lines are skipped, not parsed
-constexpr size_t kStderrTail = 4096;        // kept for the error message of a failed run
+constexpr size_t kOutputTail = 4096;        // of each stream, kept for the error message of a failed run
+
+// Keeps about the last kOutputTail bytes of a stream (trimmed in steps, not
+// on every write).
+void AppendToTail(std::string* tail, const char* p, size_t n) {
+  tail->append(p, n);
+  if (tail->size() > 2 * kOutputTail) tail->erase(0, tail->size() - kOutputTail);
+}
 
 class Handshake {
  public:
@@ -131,8 +138,7 @@ void Supervisor::Stop(StopReason why) {
 
 void Supervisor::OnStdout(const char* p, size_t n) {
   out_log_.Append(std::string_view(p, n));
-  out_tail_.append(p, n);
-  if (out_tail_.size() > 2 * kStderrTail) out_tail_.erase(0, out_tail_.size() - kStderrTail);
+  AppendToTail(&out_tail_, p, n);
   for (size_t i = 0; i < n; ++i) {
     char c = p[i];
     if (c == '\n') {
@@ -149,8 +155,7 @@ void Supervisor::OnStdout(const char* p, size_t n) {
 
 void Supervisor::OnStderr(const char* p, size_t n) {
   err_log_.Append(std::string_view(p, n));
-  err_tail_.append(p, n);
-  if (err_tail_.size() > 2 * kStderrTail) err_tail_.erase(0, err_tail_.size() - kStderrTail);
+  AppendToTail(&err_tail_, p, n);
 }
 
 void Supervisor::CheckLimits() {
@@ -313,11 +318,8 @@ RunOutcome Supervisor::Outcome(Micros started_at) {
     }
     // A verify run's child is the check, not an agent: name it by its command.
     std::string child = "agent";
-    if ((run_.phase == "verify" || run_.phase == "integrate") && !run_.argv.empty()) {
-      std::string cmd;
-      for (const auto& a : run_.argv) cmd += (cmd.empty() ? "" : " ") + a;
-      child = "`" + TruncateUtf8(SingleLine(cmd), 120) + "`";
-    }
+    if ((run_.phase == "verify" || run_.phase == "integrate") && !run_.argv.empty())
+      child = "`" + TruncateUtf8(SingleLine(Join(run_.argv, " ")), 120) + "`";
     why = exit_.signaled() ? child + " killed by signal " + std::to_string(exit_.term_signal)
                            : child + " exited with code " + std::to_string(exit_.exit_code);
     if (!tail.empty()) why += ": " + SingleLine(tail);

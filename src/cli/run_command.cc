@@ -79,12 +79,10 @@ class EventLog {
   std::string Explain(const SchedEvent& e) {
     auto run = GetRun(*db_, *e.run_id);
     if (!run.ok() || run->phase == "dev" || run->status == RunStatus::kDone || run->argv.empty()) return e.detail;
-    // Waiting on the person's checkout is a state, said in the detail; the
-    // worker's exit code for it (75) is no news.
-    if (StartsWith(e.detail, "integration waiting")) return e.detail;
-    std::string cmd;
-    for (const auto& a : run->argv) cmd += (cmd.empty() ? "" : " ") + a;
-    std::string what = run->phase + " `" + cmd + "` ";
+    // Waiting (on the person's checkout) is a state, said in the detail; the
+    // worker's exit code for it is no news.
+    if (run->exit_code == kExitWaiting) return e.detail;
+    std::string what = run->phase + " `" + Join(run->argv, " ") + "` ";
     if (run->exit_code) what += "exited " + std::to_string(*run->exit_code);
     else what += RunStatusName(run->status);
     if (run->error && !run->error->empty()) {

@@ -83,9 +83,9 @@ class HeadBuilder {
     }
     for (size_t j = have; j < members.size(); ++j) {
       const QueuedChange& q = merged_[members[j] - 1];
-      auto next = j == 0 && !q.alone_tree.empty()
-                      ? git_.CommitOnto(mode_, q.alone_tree, tip, message_for_(q), message_for_(q))
-                      : git_.SquashOrMergeCommit(mode_, tip, q.commit, message_for_(q));
+      const std::string message = message_for_(q);
+      auto next = j == 0 && !q.alone_tree.empty() ? git_.CommitOnto(mode_, q.alone_tree, tip, message, message)
+                                                  : git_.SquashOrMergeCommit(mode_, tip, q.commit, message);
       if (!next.ok()) {
         if (next.kind() != ErrorKind::kConflict) return next.error();
         return Built{"", members[j]};
@@ -192,7 +192,6 @@ Result<BatchOutcome> RunBatch(Git& git, const BatchRequest& req, const PrefixChe
       IsolationVerdict v = plan.Verdict();
       d.base_seen_green = base_green || plan.BaseSeenGreen();
       d.base_red = v.base_red;
-      if (v.base_red) d.base_output = results[{}].output_tail;
       d.land = v.land;
       for (const auto& [i, m] : v.culprits) d.culprits[i] = results[m].output_tail;
     } else {
@@ -209,10 +208,10 @@ Result<BatchOutcome> RunBatch(Git& git, const BatchRequest& req, const PrefixChe
       auto base_known = plan.results().find(0);
       d.base_seen_green = base_known != plan.results().end() && base_known->second;
       d.base_red = v.base_red;
-      if (v.base_red) d.base_output = results[{}].output_tail;
       d.land = FirstChanges(v.land);
       if (v.culprit) d.culprits[*v.culprit] = results[FirstChanges(*v.culprit)].output_tail;
     }
+    if (d.base_red) d.base_output = results[{}].output_tail;  // the base alone's check
   }
   if (d.base_seen_green) out.green_base = out.old_base;
   if (d.base_red) {

@@ -135,14 +135,15 @@ void IsolationPlan::Apply(const CheckMembers& members, CheckOutcome outcome, int
         if (passed) {
           g.state = State::kGreen;
           clean_.insert(members.begin(), members.end());
-        } else if (members.size() == 1) {
-          // One change: failing alone on the base blames it; not merging
-          // alone does not (it needs the changes it was built on).
-          if (outcome == CheckOutcome::kFailed) culprits_[members[0]] = members;
+          break;
+        }
+        const bool failed = outcome == CheckOutcome::kFailed;
+        g.state = failed ? State::kRed : State::kUnbuildable;
+        // One change: failing alone on the base blames it; not merging
+        // alone does not (it needs the changes it was built on).
+        if (members.size() == 1) {
+          if (failed) culprits_[members[0]] = members;
           else undetermined_.insert(members[0]);
-          g.state = outcome == CheckOutcome::kFailed ? State::kRed : State::kUnbuildable;
-        } else {
-          g.state = outcome == CheckOutcome::kFailed ? State::kRed : State::kUnbuildable;
         }
         break;
       }
@@ -169,10 +170,7 @@ void IsolationPlan::Apply(const CheckMembers& members, CheckOutcome outcome, int
         if (unmerged == 0 || compose_.empty()) compose_.clear();
         StartCompose();
       } else {
-        fallback_ = std::make_unique<BatchPlan>(static_cast<int>(compose_.size()), parallel_, base_ == State::kGreen);
-        fallback_->Record(static_cast<int>(compose_.size()), false);
-        phase_ = Phase::kFallback;
-        if (fallback_->Done()) Finish();
+        StartFallback();
       }
       return;
     case Phase::kFallback: {
@@ -249,14 +247,18 @@ void IsolationPlan::StartCompose() {
     Finish();  // every change failed alone (or could not merge): nothing to land
     return;
   }
-  if (compose_ == FirstChanges(k_)) {
-    // Nothing failed alone, yet the whole batch is red: the changes fail
-    // together. The prefix search finds where.
-    fallback_ = std::make_unique<BatchPlan>(k_, parallel_, base_ == State::kGreen);
-    fallback_->Record(k_, false);
-    phase_ = Phase::kFallback;
-    if (fallback_->Done()) Finish();
-  }
+  // Nothing failed alone, yet the whole batch is red: the changes fail
+  // together. The prefix search finds where.
+  if (compose_ == FirstChanges(k_)) StartFallback();
+}
+
+void IsolationPlan::StartFallback() {
+  // The composed tip is known red: the search starts from there.
+  const int n = static_cast<int>(compose_.size());
+  fallback_ = std::make_unique<BatchPlan>(n, parallel_, base_ == State::kGreen);
+  fallback_->Record(n, false);
+  phase_ = Phase::kFallback;
+  if (fallback_->Done()) Finish();
 }
 
 void IsolationPlan::Finish() {

@@ -88,6 +88,7 @@ class IsolationPlan {
   bool SplitRedGroups(int slots);
   void AfterIsolation();
   void StartCompose();
+  void StartFallback();  // the prefix search over compose_, whose tip is red
   void Finish();
 
   int k_, parallel_;

@@ -16,12 +16,19 @@ std::string Git(const std::string& repo, std::vector<std::string> args) {
   return Trim(r.out);
 }
 
-TEST(GitConfineTest, TheBranchTipIsReadFromLooseAndPackedRefs) {
+// A repository with a task worktree on branch pipeline/t-1.
+class GitConfineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(MakeDirs(repo).ok());
+    testing::InitGitRepo(repo);
+    Git(repo, {"worktree", "add", "-q", "-b", "pipeline/t-1", ws, "main"});
+  }
   testing::TempDir dir;
   std::string repo = dir / "repo", ws = dir / "ws";
-  ASSERT_TRUE(MakeDirs(repo).ok());
-  testing::InitGitRepo(repo);
-  Git(repo, {"worktree", "add", "-q", "-b", "pipeline/t-1", ws, "main"});
+};
+
+TEST_F(GitConfineTest, TheBranchTipIsReadFromLooseAndPackedRefs) {
   std::string tip = Git(repo, {"rev-parse", "refs/heads/pipeline/t-1"});
 
   auto loose = PrepareGitConfinement(ws, dir / "private-1");
@@ -49,12 +56,8 @@ TEST(GitConfineTest, TheBranchTipIsReadFromLooseAndPackedRefs) {
 
 // A spare private directory comes with an older copy of the refs: the start
 // brings it to exactly the repository's, whatever moved, appeared or went.
-TEST(GitConfineTest, AnOlderCopyOfTheRefsIsBroughtUpToDate) {
-  testing::TempDir dir;
-  std::string repo = dir / "repo", ws = dir / "ws", priv = dir / "private";
-  ASSERT_TRUE(MakeDirs(repo).ok());
-  testing::InitGitRepo(repo);
-  Git(repo, {"worktree", "add", "-q", "-b", "pipeline/t-1", ws, "main"});
+TEST_F(GitConfineTest, AnOlderCopyOfTheRefsIsBroughtUpToDate) {
+  std::string priv = dir / "private";
   Git(repo, {"branch", "pipeline/gone"});
   ASSERT_TRUE(CopyBranchRefs(repo + "/.git", priv + "/git-heads").ok());
   ASSERT_TRUE(PathExists(priv + "/git-heads/pipeline/gone"));
@@ -73,12 +76,7 @@ TEST(GitConfineTest, AnOlderCopyOfTheRefsIsBroughtUpToDate) {
 
 // A confined run takes HEAD's commit from its confinement instead of running
 // git: the answer must be git's own, on a branch and detached.
-TEST(GitConfineTest, TheHeadCommitIsWhatGitSays) {
-  testing::TempDir dir;
-  std::string repo = dir / "repo", ws = dir / "ws";
-  ASSERT_TRUE(MakeDirs(repo).ok());
-  testing::InitGitRepo(repo);
-  Git(repo, {"worktree", "add", "-q", "-b", "pipeline/t-1", ws, "main"});
+TEST_F(GitConfineTest, TheHeadCommitIsWhatGitSays) {
   Git(ws, {"commit", "-q", "--allow-empty", "-m", "on the task branch"});
 
   auto on_branch = PrepareGitConfinement(ws, dir / "private-1");

@@ -12,17 +12,12 @@
 #include "sandbox/settings.h"
 #include "tasks/task_store.h"
 #include "util/files.h"
+#include "util/text.h"
 
 namespace pipeline {
 namespace {
 
 bool Executable(const std::string& path) { return !IsDirectory(path) && access(path.c_str(), X_OK) == 0; }
-
-std::string Joined(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
 
 CheckResult Found(const std::string& check, CheckLevel level, const std::string& message) {
   return CheckResult{check, level, message};
@@ -136,7 +131,7 @@ std::vector<CheckResult> CheckVerify(const SchedulerOptions& o, const RootPaths&
       out.push_back(Found("verify", CheckLevel::kProblem,
                            "the verify program " + *missing + where + " is not found: install it, or fix " + key));
     } else {
-      out.push_back(Found("verify", CheckLevel::kOk, Joined(argv) + where));
+      out.push_back(Found("verify", CheckLevel::kOk, Join(argv, " ") + where));
     }
   };
   if (!o.verify.fallback.command) {

@@ -386,8 +386,7 @@ class Explainer {
       w->detail["has_cents"] = remaining;
     } else if (active_here + planned_[domain] >= o_.MaxActiveFor(domain)) {
       w->kind = WaitKind::kDomainBusy;
-      std::string runs_here;
-      for (const auto& r : dev_runs_in_[domain]) runs_here += (runs_here.empty() ? "" : ", ") + r;
+      const std::string runs_here = Join(dev_runs_in_[domain], ", ");
       if (active_here >= o_.MaxActiveFor(domain))
         w->reason = fmt::format("domain busy: {} ({} of {} dev runs: {})", domain, active_here,
                                 o_.MaxActiveFor(domain), runs_here);

@@ -28,6 +28,8 @@ std::string TruncateUtf8(std::string_view s, size_t max_bytes);
 std::string TailUtf8(std::string_view s, size_t max_bytes);
 std::vector<std::string> SplitWhitespace(std::string_view s);
 std::vector<std::string> Split(std::string_view s, char sep);
+// The parts with sep between them ({"make", "test"}, " " -> "make test").
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 bool StartsWith(std::string_view s, std::string_view prefix);
 
 // Strict decimal integer: optional '-', digits only, no overflow.

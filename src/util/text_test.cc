@@ -54,6 +54,9 @@ TEST(TextTest, SingleLineAndSplit) {
   EXPECT_EQ(SingleLine("a\r\nb"), "a  b");
   EXPECT_EQ(SplitWhitespace("  make   test \n"), (std::vector<std::string>{"make", "test"}));
   EXPECT_EQ(Split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
+  EXPECT_EQ(Join({"make", "test"}, " "), "make test");
+  EXPECT_EQ(Join({"a", "", "b"}, ", "), "a, , b");
+  EXPECT_EQ(Join({}, ", "), "");
 }
 
 TEST(ClockTest, Iso8601RoundTrip) {
