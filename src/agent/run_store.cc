@@ -141,8 +141,8 @@ Result<std::vector<std::string>> ReapDeadMonitors(Db& db, Clock& clock) {
   Micros now = clock.Now();
   for (const auto& r : active) {
     std::string error;
-    PL_ASSIGN_OR_RETURN(auto job, ClusterJobOfRun(db, r.run_id));
-    if (job) continue;  // out on a cluster: its launcher decides
+    PL_ASSIGN_OR_RETURN(bool on_cluster, RunIsOnCluster(db, r.run_id));
+    if (on_cluster) continue;  // its cluster launcher decides
     if (r.monitor_pid > 0) {
       if (ProcessAlive(r.monitor_pid, r.monitor_start)) continue;
       error = "monitor died";
@@ -183,6 +183,25 @@ Status ClaimRunForClusterJob(Db& db, const std::string& run_id, const std::strin
   PL_ASSIGN_OR_RETURN(int n, Update(db, s));
   if (n == 0) return Refused("run " + run_id + " is not waiting to start");
   return Status::Ok();
+}
+
+Status MarkRunForCluster(Db& db, const std::string& run_id, const std::string& executor) {
+  Stmt& s = db.Cached(
+      "UPDATE runs SET executor = ? "
+      "WHERE run_id = ? AND status = 'starting' AND monitor_pid IS NULL AND cluster_job IS NULL");
+  s.BindAll(executor, run_id);
+  PL_ASSIGN_OR_RETURN(int n, Update(db, s));
+  if (n == 0) return Refused("run " + run_id + " is not waiting to start");
+  return Status::Ok();
+}
+
+Result<bool> RunIsOnCluster(Db& db, const std::string& run_id) {
+  Stmt& s = db.Cached("SELECT cluster_job IS NOT NULL OR executor IS NOT NULL FROM runs WHERE run_id = ?");
+  s.Bind(1, run_id);
+  PL_ASSIGN_OR_RETURN(bool row, s.Step());
+  bool on = row && s.Int(0) != 0;
+  s.Reset();
+  return on;
 }
 
 Result<std::optional<std::string>> ClusterJobOfRun(Db& db, const std::string& run_id) {

@@ -37,6 +37,13 @@ inline constexpr Micros kNeverStartedMicros = 10'000'000;
 // starting (no monitor yet) -> starting with monitor_pid/monitor_start set.
 // kRefused when the row is no longer waiting for a monitor.
 Result<RunRecord> ClaimRunForMonitor(Db& db, const std::string& run_id, pid_t pid, uint64_t start_time);
+// starting (unclaimed) -> starting, handed to the cluster launcher `executor`
+// (before its submission is answered): from then on the row is that
+// launcher's alone, like a claimed one. kRefused when the row is no longer
+// waiting to start.
+Status MarkRunForCluster(Db& db, const std::string& run_id, const std::string& executor);
+// Whether a cluster launcher has the run (handed to it, or claimed by a job).
+Result<bool> RunIsOnCluster(Db& db, const std::string& run_id);
 // starting (unclaimed) -> starting claimed by cluster job `job_id`: the run
 // is out on a cluster, and its end comes back through files the launcher
 // imports (slurm/node_job.h). ReapDeadMonitors leaves such rows alone: only

@@ -88,6 +88,9 @@ Status Launcher::Launch(const LaunchRequest& req) {
   s.output = run_dir + "/job.out";
   s.script = script;
   s.args = {options_.self_exe, "agent", "__job", run_dir};
+  // Ours from here: while sbatch is out (seconds on a busy controller) no
+  // sweep for never-started runs, here or in another process, may fail it.
+  PL_RETURN_IF_ERROR(db_.Write([&] { return MarkRunForCluster(db_, req.run_id, "slurm"); }));
   // Watched before the job can exist, so its result cannot slip past.
   results_.Add(req.run_id, run_dir);
   jobs_[req.run_id] = Job{"", ""};

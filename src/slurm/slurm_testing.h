@@ -2,7 +2,10 @@
 // next scripted result and remembers what was run.
 #pragma once
 
+#include <condition_variable>
 #include <deque>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,57 @@ class ScriptedRunner : public ProcessRunner {
 
  private:
   std::deque<CommandResult> answers_;
+};
+
+// A runner whose sbatch does not answer until the test opens the gate
+// (Submit must return while the command still runs); job ids count from 100.
+// Any other program answers what Answer() set for it, else success with
+// nothing printed (no job known).
+class GatedRunner : public ProcessRunner {
+ public:
+  Result<CommandResult> Run(const Command& cmd) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    calls.push_back(cmd);
+    if (cmd.argv.at(0) != "sbatch") {
+      auto it = others_.find(cmd.argv[0]);
+      if (it != others_.end()) return it->second;
+      CommandResult quiet;
+      quiet.exit.exit_code = 0;
+      return quiet;
+    }
+    cv_.wait(lock, [&] { return open_; });
+    CommandResult r;
+    r.exit.exit_code = exit_code_;
+    r.out = std::to_string(next_id_++) + "\n";
+    r.err = exit_code_ ? "sbatch: error: invalid partition specified" : "";
+    return r;
+  }
+  void Open(int exit_code = 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    exit_code_ = exit_code;
+    open_ = true;
+    cv_.notify_all();
+  }
+  void Answer(const std::string& program, int exit_code, std::string out, std::string err = "") {
+    std::lock_guard<std::mutex> lock(mu_);
+    CommandResult& r = others_[program];
+    r.exit.exit_code = exit_code;
+    r.out = std::move(out);
+    r.err = std::move(err);
+  }
+  size_t Calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls.size();
+  }
+  std::vector<Command> calls;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, CommandResult> others_;
+  bool open_ = false;
+  int exit_code_ = 0;
+  int next_id_ = 100;
 };
 
 }  // namespace pipeline::slurm

@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 
-#include <condition_variable>
-#include <mutex>
 #include <set>
 
 #include "slurm/slurm_testing.h"
@@ -19,40 +17,6 @@ SubmitRequest Request(const std::string& name) {
   r.args = {"/usr/bin/pipeline", "agent", "__job", "/shared/runs/" + name};
   return r;
 }
-
-// A runner whose sbatch does not answer until the test opens the gate:
-// Submit must return while the command still runs.
-class GatedRunner : public ProcessRunner {
- public:
-  Result<CommandResult> Run(const Command& cmd) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    calls.push_back(cmd);
-    cv_.wait(lock, [&] { return open_; });
-    CommandResult r;
-    r.exit.exit_code = exit_code_;
-    r.out = std::to_string(next_id_++) + "\n";
-    r.err = exit_code_ ? "sbatch: error: invalid partition specified" : "";
-    return r;
-  }
-  void Open(int exit_code = 0) {
-    std::lock_guard<std::mutex> lock(mu_);
-    exit_code_ = exit_code;
-    open_ = true;
-    cv_.notify_all();
-  }
-  size_t Calls() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return calls.size();
-  }
-  std::vector<Command> calls;
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-  int exit_code_ = 0;
-  int next_id_ = 100;
-};
 
 TEST(SubmitterTest, SubmitReturnsBeforeSbatchAnswersAndTheAnswerWakesTheDescriptor) {
   GatedRunner runner;

@@ -272,6 +272,13 @@ CREATE TABLE domain_pauses (
       R"sql(
 ALTER TABLE runs ADD COLUMN cluster_job TEXT;
 )sql",
+      // v8: a run handed to a cluster is the cluster launcher's from the
+      // moment it is submitted, before sbatch answers with the job id (which
+      // may take seconds): no local sweep, and no other process looking for
+      // dead monitors, takes it for a run that never started.
+      R"sql(
+ALTER TABLE runs ADD COLUMN executor TEXT;
+)sql",
   };
   return kMigrations;
 }

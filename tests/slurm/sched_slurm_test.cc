@@ -77,7 +77,9 @@ TEST(SchedSlurm, FiftyTasksLandWithExactCostsAndEveryRunSubmittedOnce) {
   ASSERT_EQ(r.exit.exit_code, 0) << r.err;
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM tasks WHERE status = 'done'"), kTasks);
   // Costs exact: 7 cents per dev run, each hold settled once.
-  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE phase = 'dev'"), kTasks);
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE phase = 'dev'"), kTasks)
+      << repo.Text("SELECT group_concat(run_id || ' ' || status || ': ' || IFNULL(error, '?'), char(10)) "
+                   "FROM runs WHERE status != 'done'");
   EXPECT_EQ(repo.Int("SELECT IFNULL(SUM(cents), 0) FROM ledger WHERE kind = 'spend'"), 7 * kTasks);
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'held'"), 0);
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'settled'"), kTasks);
