@@ -12,6 +12,7 @@
 
 #include "proc/process.h"
 #include "slurm/job.h"
+#include "util/clock.h"
 #include "util/status.h"
 
 namespace pipeline::slurm {
@@ -77,9 +78,12 @@ class Client {
 
   // kUnavailable with Slurm's own words when the controller does not answer.
   Status Ping();
-  // The new job's id. A failed sbatch is kUnavailable (controller down) or
+  // The new job's id. A failed sbatch is kUnavailable (controller down, or
+  // no answer before the deadline: the job may exist all the same) or
   // kRefused (e.g. "invalid partition specified"), with sbatch's message.
   Result<std::string> Submit(const SubmitRequest& r);
+  // How long any one command may take (its deadline).
+  Micros CommandDeadline() const { return options_.command_timeout_ms * 1000; }
   // The job as the controller knows it, or from the jobcomp record once the
   // controller has purged it (MinJobAge); nullopt when neither knows the id.
   Result<std::optional<JobInfo>> Query(const std::string& id);

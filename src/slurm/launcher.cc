@@ -101,9 +101,15 @@ Status Launcher::Launch(const LaunchRequest& req) {
 Status Launcher::TakeSubmissions() {
   for (Submitter::Answer& a : submitter_.Take()) {
     const std::string& run_id = a.run_id;
+    if (!a.job_id.ok() && a.job_id.kind() == ErrorKind::kUnavailable) {
+      // No answer (the deadline passed, or the controller could not be
+      // reached): the job may exist all the same. Its name tells, as after
+      // a crash between sbatch and the claim (Reconcile).
+      continue;
+    }
     if (!a.job_id.ok()) {
-      // sbatch refused or the controller did not answer: the job does not
-      // exist, so the run failed to start (counted like any failed start).
+      // sbatch refused: the job does not exist, so the run failed to start
+      // (counted like any failed start).
       Status failed = db_.Write(
           [&] { return FailRun(db_, run_id, "could not submit the cluster job: " + a.job_id.message(), clock_.Now()); });
       if (!failed.ok() && failed.kind() != ErrorKind::kRefused) return failed;
@@ -225,9 +231,13 @@ Status Launcher::Reconcile(bool watching) {
     if (job.id.empty()) {
       // Adopted before its claim: a scheduler died between sbatch and the
       // claim, or before sbatch. The job name says which.
-      PL_ASSIGN_OR_RETURN(std::vector<JobInfo> found, client_.FindByName(JobNameForRun(run_id)));
+      Result<std::vector<JobInfo>> by_name = client_.FindByName(JobNameForRun(run_id));
+      if (!by_name.ok() && by_name.kind() == ErrorKind::kUnavailable) continue;  // the controller is away: ask again
+      PL_ASSIGN_OR_RETURN(std::vector<JobInfo> found, std::move(by_name));
       if (found.empty()) {
-        if (clock_.Now() - row->created_at < kClaimGrace) continue;  // a submission may be in flight
+        // A submission may be in flight: a dead scheduler's sbatch lives on
+        // until its own deadline.
+        if (clock_.Now() - row->created_at < client_.CommandDeadline() + kClaimGrace) continue;
         PL_RETURN_IF_ERROR(db_.Write([&] { return FailRun(db_, run_id, "never started", clock_.Now()); }));
         continue;
       }

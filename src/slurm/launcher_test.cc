@@ -25,80 +25,142 @@ RunSpec Spec(const std::string& run_id, const std::string& phase, const std::str
   return r;
 }
 
+// A store, a scripted cluster and the launcher over them, on a fake clock.
+class SlurmLauncherTest : public ::testing::Test {
+ protected:
+  SlurmLauncherTest() : paths_{dir_.path() + "/.pipeline"}, client_(runner_, {}) {
+    auto db = CreateStore(paths_);
+    EXPECT_TRUE(db.ok()) << db.message();
+    if (db.ok()) db_ = std::move(*db);
+    runner_.Answer("scontrol", 1, "", "slurm_load_jobs error: Invalid job id specified");
+    options_.shared_dir = dir_.path() + "/shared";
+    options_.self_exe = "/usr/bin/pipeline";
+  }
+  Db& db() { return *db_; }
+  // Records a dev run and hands it to the launcher, whose sbatch waits for the gate.
+  void LaunchDev(Launcher& launcher, const std::string& run_id) {
+    ASSERT_TRUE(InsertRun(db(), Spec(run_id, "dev", dir_.path()), clock_).ok());
+    ASSERT_TRUE(launcher.Launch(LaunchRequest{run_id, "t-1", "d", "dev"}).ok());
+  }
+  RunRecord Row(const std::string& run_id) {
+    auto row = GetRun(db(), run_id);
+    EXPECT_TRUE(row.ok()) << row.message();
+    return row.ok() ? *row : RunRecord{};
+  }
+  // Reconciles until sbatch's answer is taken and acted on.
+  void TakeTheAnswer(Launcher& launcher) {
+    for (int i = 0; i < 10'000 && runner_.Calls() == 0; ++i) usleep(1000);
+    // Each reconcile takes what answered; the answer is written after the call is counted.
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE(launcher.Reconcile(true).ok());
+      usleep(1000);
+    }
+  }
+
+  TempDir dir_;
+  RootPaths paths_;
+  std::unique_ptr<Db> db_;
+  FakeClock clock_;
+  GatedRunner runner_;
+  Client client_;
+  ExecutorOptions options_;
+};
+
 // sbatch may take seconds on a busy controller. Meanwhile the run is the
 // cluster launcher's: neither the local launcher's sweep for runs that
 // never started (which runs while an integration is local) nor another
 // process looking for dead monitors may fail it, or its job would run for a
 // row already given up and its task would start again beside it.
-TEST(SlurmLauncher, ARunWhoseSubmissionIsSlowIsNotTakenForOneThatNeverStarted) {
-  TempDir dir;
-  RootPaths paths{dir.path() + "/.pipeline"};
-  auto db = CreateStore(paths);
-  ASSERT_TRUE(db.ok()) << db.message();
-  FakeClock clock;
-  GatedRunner runner;
-  runner.Answer("scontrol", 1, "", "slurm_load_jobs error: Invalid job id specified");
-  Client client(runner, {});
-  ExecutorOptions options;
-  options.shared_dir = dir.path() + "/shared";
-  options.self_exe = "/usr/bin/pipeline";
-  Launcher launcher(**db, paths, clock, client, options);
-
+TEST_F(SlurmLauncherTest, ARunWhoseSubmissionIsSlowIsNotTakenForOneThatNeverStarted) {
+  Launcher launcher(db(), paths_, clock_, client_, options_);
   const std::string dev = "pipeline-d-t-1-1", integrate = "pipeline-integrate-1";
-  ASSERT_TRUE(InsertRun(**db, Spec(dev, "dev", dir.path()), clock).ok());
-  ASSERT_TRUE(launcher.Launch(LaunchRequest{dev, "t-1", "d", "dev"}).ok());
+  LaunchDev(launcher, dev);
   // An integration on this host, its monitor alive (this process): the
   // local launcher's full look runs at every reconcile.
-  ASSERT_TRUE(InsertRun(**db, Spec(integrate, "integrate", dir.path()), clock).ok());
-  auto claimed = ClaimRunForMonitor(**db, integrate, getpid(), ProcessStartTime(getpid()).value_or(0));
+  ASSERT_TRUE(InsertRun(db(), Spec(integrate, "integrate", dir_.path()), clock_).ok());
+  auto claimed = ClaimRunForMonitor(db(), integrate, getpid(), ProcessStartTime(getpid()).value_or(0));
   ASSERT_TRUE(claimed.ok()) << claimed.message();
   launcher.Adopt(*claimed);
 
-  clock.Advance(kNeverStartedMicros + kClaimGrace + 1'000'000);
+  clock_.Advance(kNeverStartedMicros + kClaimGrace + 1'000'000);
   ASSERT_TRUE(launcher.Reconcile(/*watching=*/true).ok());
-  ASSERT_TRUE(ReapDeadMonitors(**db, clock).ok());
-  auto row = GetRun(**db, dev);
-  ASSERT_TRUE(row.ok());
-  EXPECT_EQ(row->status, RunStatus::kStarting) << row->error.value_or("");
+  ASSERT_TRUE(ReapDeadMonitors(db(), clock_).ok());
+  EXPECT_EQ(Row(dev).status, RunStatus::kStarting) << Row(dev).error.value_or("");
 
   // sbatch answers at last: the row is claimed by its job.
-  runner.Open();
-  std::optional<std::string> job;
-  for (int i = 0; i < 10'000 && !job; ++i) {
-    ASSERT_TRUE(launcher.Reconcile(true).ok());
-    auto claim = ClusterJobOfRun(**db, dev);
-    ASSERT_TRUE(claim.ok());
-    job = *claim;
-    if (!job) usleep(1000);
-  }
-  EXPECT_EQ(job.value_or("none"), "100");
-  row = GetRun(**db, dev);
-  ASSERT_TRUE(row.ok());
-  EXPECT_EQ(row->status, RunStatus::kStarting) << row->error.value_or("");
+  runner_.Open();
+  TakeTheAnswer(launcher);
+  EXPECT_EQ(Row(dev).status, RunStatus::kStarting) << Row(dev).error.value_or("");
+  auto job = ClusterJobOfRun(db(), dev);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->value_or("none"), "100");
   launcher.Detach(0);
+}
+
+// sbatch killed at its deadline may have submitted the job all the same:
+// the run is not failed on that answer but claimed by its job's name.
+TEST_F(SlurmLauncherTest, ASubmissionWithoutAnAnswerIsClaimedByItsJobsName) {
+  Launcher launcher(db(), paths_, clock_, client_, options_);
+  const std::string dev = "pipeline-d-t-1-1";
+  LaunchDev(launcher, dev);
+  runner_.Answer("squeue", 0, "4242|PENDING|Priority|" + JobNameForRun(dev) + "\n");
+  runner_.Open(/*exit_code=*/-1, /*timed_out=*/true);
+  TakeTheAnswer(launcher);
+  EXPECT_EQ(Row(dev).status, RunStatus::kStarting) << Row(dev).error.value_or("");
+  auto job = ClusterJobOfRun(db(), dev);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->value_or("none"), "4242");
+}
+
+// ... and when no job carries its name, it never started: failed once the
+// time a submission may still take has passed, not before.
+TEST_F(SlurmLauncherTest, ASubmissionWithoutAnAnswerAndNoJobFailsAfterTheDeadline) {
+  Launcher launcher(db(), paths_, clock_, client_, options_);
+  const std::string dev = "pipeline-d-t-1-1";
+  LaunchDev(launcher, dev);
+  runner_.Open(/*exit_code=*/-1, /*timed_out=*/true);
+  TakeTheAnswer(launcher);
+  EXPECT_EQ(Row(dev).status, RunStatus::kStarting) << Row(dev).error.value_or("");
+  clock_.Advance(client_.CommandDeadline() + kClaimGrace + 1);
+  ASSERT_TRUE(launcher.Reconcile(true).ok());
+  EXPECT_EQ(Row(dev).status, RunStatus::kFailed);
+  EXPECT_EQ(Row(dev).error.value_or(""), "never started");
+}
+
+// A controller that does not answer the search by name is asked again, the
+// run kept waiting however long that takes: not an error that would stop
+// the scheduler, and not a sign that no job exists.
+TEST_F(SlurmLauncherTest, AControllerAwayDuringTheSearchByNameIsAskedAgain) {
+  Launcher launcher(db(), paths_, clock_, client_, options_);
+  const std::string dev = "pipeline-d-t-1-1";
+  LaunchDev(launcher, dev);
+  runner_.Answer("squeue", 1, "", "squeue: error: Unable to contact slurm controller (connect failure)");
+  runner_.Open(/*exit_code=*/1, /*timed_out=*/true);
+  TakeTheAnswer(launcher);
+  clock_.Advance(client_.CommandDeadline() + kClaimGrace + 1);
+  ASSERT_TRUE(launcher.Reconcile(true).ok());
+  EXPECT_EQ(Row(dev).status, RunStatus::kStarting) << Row(dev).error.value_or("");
+  // Back, and the job is there.
+  runner_.Answer("squeue", 0, "4243|RUNNING|None|" + JobNameForRun(dev) + "\n");
+  ASSERT_TRUE(launcher.Reconcile(true).ok());
+  auto job = ClusterJobOfRun(db(), dev);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->value_or("none"), "4243");
 }
 
 // A local run never handed to a launcher is still swept: the mark is the
 // cluster's alone.
-TEST(SlurmLauncher, ALocalRunNeverClaimedIsStillFailed) {
-  TempDir dir;
-  RootPaths paths{dir.path() + "/.pipeline"};
-  auto db = CreateStore(paths);
-  ASSERT_TRUE(db.ok()) << db.message();
-  FakeClock clock;
-  ASSERT_TRUE(InsertRun(**db, Spec("pipeline-d-t-2-1", "dev", dir.path()), clock).ok());
-  ASSERT_TRUE(InsertRun(**db, Spec("pipeline-d-t-3-1", "dev", dir.path()), clock).ok());
-  ASSERT_TRUE(MarkRunForCluster(**db, "pipeline-d-t-3-1", "slurm").ok());
-  clock.Advance(kNeverStartedMicros + 1'000'000);
-  ASSERT_TRUE(FailUnclaimedRuns(**db, clock.Now(), kClaimGrace).ok());
-  auto local = GetRun(**db, "pipeline-d-t-2-1");
-  auto cluster = GetRun(**db, "pipeline-d-t-3-1");
-  ASSERT_TRUE(local.ok() && cluster.ok());
-  EXPECT_EQ(local->status, RunStatus::kFailed);
-  EXPECT_EQ(local->error.value_or(""), "never started");
-  EXPECT_EQ(cluster->status, RunStatus::kStarting);
+TEST_F(SlurmLauncherTest, ALocalRunNeverClaimedIsStillFailed) {
+  ASSERT_TRUE(InsertRun(db(), Spec("pipeline-d-t-2-1", "dev", dir_.path()), clock_).ok());
+  ASSERT_TRUE(InsertRun(db(), Spec("pipeline-d-t-3-1", "dev", dir_.path()), clock_).ok());
+  ASSERT_TRUE(MarkRunForCluster(db(), "pipeline-d-t-3-1", "slurm").ok());
+  clock_.Advance(kNeverStartedMicros + 1'000'000);
+  ASSERT_TRUE(FailUnclaimedRuns(db(), clock_.Now(), kClaimGrace).ok());
+  EXPECT_EQ(Row("pipeline-d-t-2-1").status, RunStatus::kFailed);
+  EXPECT_EQ(Row("pipeline-d-t-2-1").error.value_or(""), "never started");
+  EXPECT_EQ(Row("pipeline-d-t-3-1").status, RunStatus::kStarting);
   // A row that stopped waiting cannot be handed over any more.
-  EXPECT_EQ(MarkRunForCluster(**db, "pipeline-d-t-2-1", "slurm").kind(), ErrorKind::kRefused);
+  EXPECT_EQ(MarkRunForCluster(db(), "pipeline-d-t-2-1", "slurm").kind(), ErrorKind::kRefused);
 }
 
 }  // namespace

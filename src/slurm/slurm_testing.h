@@ -56,11 +56,14 @@ class GatedRunner : public ProcessRunner {
     r.exit.exit_code = exit_code_;
     r.out = std::to_string(next_id_++) + "\n";
     r.err = exit_code_ ? "sbatch: error: invalid partition specified" : "";
+    r.timed_out = timed_out_;
     return r;
   }
-  void Open(int exit_code = 0) {
+  // timed_out: sbatch is answered as killed at its deadline.
+  void Open(int exit_code = 0, bool timed_out = false) {
     std::lock_guard<std::mutex> lock(mu_);
     exit_code_ = exit_code;
+    timed_out_ = timed_out;
     open_ = true;
     cv_.notify_all();
   }
@@ -81,7 +84,7 @@ class GatedRunner : public ProcessRunner {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, CommandResult> others_;
-  bool open_ = false;
+  bool open_ = false, timed_out_ = false;
   int exit_code_ = 0;
   int next_id_ = 100;
 };
