@@ -204,6 +204,19 @@ Result<bool> RunIsOnCluster(Db& db, const std::string& run_id) {
   return on;
 }
 
+Result<std::vector<ClusterRunRef>> ActiveClusterRuns(Db& db) {
+  Stmt& s = db.Cached(
+      "SELECT run_id, IFNULL(cluster_job, ''), kill_requested FROM runs WHERE status IN ('starting', 'running') "
+      "AND (cluster_job IS NOT NULL OR executor IS NOT NULL) ORDER BY created_at");
+  std::vector<ClusterRunRef> out;
+  while (true) {
+    PL_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ClusterRunRef{s.Text(0), s.Text(1), s.Int(2) != 0});
+  }
+  return out;
+}
+
 Result<std::optional<std::string>> ClusterJobOfRun(Db& db, const std::string& run_id) {
   Stmt& s = db.Cached("SELECT cluster_job FROM runs WHERE run_id = ?");
   s.Bind(1, run_id);

@@ -44,6 +44,14 @@ Result<RunRecord> ClaimRunForMonitor(Db& db, const std::string& run_id, pid_t pi
 Status MarkRunForCluster(Db& db, const std::string& run_id, const std::string& executor);
 // Whether a cluster launcher has the run (handed to it, or claimed by a job).
 Result<bool> RunIsOnCluster(Db& db, const std::string& run_id);
+// The runs a cluster launcher has that have not ended, and whether a kill
+// was asked of each (by `agent kill` or a cancel, from any process).
+struct ClusterRunRef {
+  std::string run_id;
+  std::string job;  // empty until sbatch's answer claims it
+  bool kill_requested = false;
+};
+Result<std::vector<ClusterRunRef>> ActiveClusterRuns(Db& db);
 // starting (unclaimed) -> starting claimed by cluster job `job_id`: the run
 // is out on a cluster, and its end comes back through files the launcher
 // imports (slurm/node_job.h). ReapDeadMonitors leaves such rows alone: only

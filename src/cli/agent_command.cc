@@ -208,6 +208,15 @@ int RunKill(const Args& args) {
   auto store = OpenFromFlags(flags);
   if (!store.ok()) return Fail(store.error());
   if (Status s = RequestKill(*store->db, store->paths, run_id); !s.ok()) return Fail(s);
+  // A cluster run ends when a scheduler acts on the request (scancel, or a
+  // local scheduler giving it up): nothing here to wait for.
+  if (auto on_cluster = RunIsOnCluster(*store->db, run_id); on_cluster.ok() && *on_cluster) {
+    auto rec = GetRun(*store->db, run_id);
+    if (!rec.ok()) return Fail(rec.error());
+    if (flags.json) PrintJson(RunToStatusJson(*rec));
+    else printf("%s: kill requested (out on a cluster: the scheduler cancels its job)\n", run_id.c_str());
+    return 0;
+  }
   auto config = Config::Load(store->paths.config());
   int64_t grace = config.ok() ? config->IntOr("agent.kill_grace_ms", 3000).value() : 3000;
   // Wait for the monitor to record the end, a little past its kill grace.

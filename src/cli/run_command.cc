@@ -224,7 +224,7 @@ struct SlurmExecution {
 
   Status Open(const Config& config, const RootPaths& paths, Db& db, bool dry_run, SchedulerEnv* env) {
     PL_ASSIGN_OR_RETURN(auto executor, slurm::SlurmExecutorFromConfig(config, paths, SelfExePath()));
-    if (!executor) return Status::Ok();
+    if (!executor) return slurm::CheckNoRunsLeftOnACluster(db, SystemClock(), dry_run);
     client = std::make_unique<slurm::Client>(RealProcessRunner(), slurm::ClientOptions{.slurm_conf = executor->slurm_conf});
     PL_RETURN_IF_ERROR(client->Ping());
     if (!dry_run) PL_RETURN_IF_ERROR(MakeDirs(executor->options.shared_dir + "/runs"));

@@ -22,6 +22,34 @@ std::string JobNameForRun(const std::string& run_id) {
   return name;
 }
 
+Status CheckNoRunsLeftOnACluster(Db& db, Clock& clock, bool dry_run) {
+  PL_ASSIGN_OR_RETURN(std::vector<ClusterRunRef> runs, ActiveClusterRuns(db));
+  std::vector<std::string> left, given_up;
+  for (const ClusterRunRef& r : runs)
+    if (r.kill_requested) given_up.push_back(r.run_id);
+    else left.push_back(r.run_id + (r.job.empty() ? "" : " job " + r.job));
+  if (!given_up.empty() && !dry_run) {
+    PL_RETURN_IF_ERROR(db.Write([&]() -> Status {
+      for (const std::string& run_id : given_up) {
+        RunOutcome o;
+        o.status = RunStatus::kKilled;
+        o.ended_at = clock.Now();
+        o.error = "given up while out on a cluster";
+        Status finished = FinishRun(db, run_id, o);
+        if (!finished.ok() && finished.kind() != ErrorKind::kRefused) return finished;  // refused: it ended meanwhile
+      }
+      return Status::Ok();
+    }));
+  }
+  if (left.empty()) return Status::Ok();
+  std::string some = left.front() + (left.size() > 1 ? " and " + std::to_string(left.size() - 1) + " more" : "");
+  return Error{ErrorKind::kRefused,
+               std::to_string(left.size()) + (left.size() == 1 ? " run is" : " runs are") +
+                   " still out on a Slurm cluster (" + some +
+                   "): set [executor] kind = \"slurm\" until they end, or cancel each job (scancel JOB) "
+                   "and give its run up with 'pipeline agent kill RUN'"};
+}
+
 Launcher::Launcher(Db& db, RootPaths paths, Clock& clock, Client& client, ExecutorOptions options)
     : db_(db),
       paths_(std::move(paths)),
@@ -201,6 +229,7 @@ Status Launcher::Reconcile(bool watching) {
   // remembers, ~150 ms with a few hundred, so asking it at each 50 ms poll
   // made the poll itself the hand-over's main cost.
   PL_RETURN_IF_ERROR(TakeSubmissions());
+  PL_RETURN_IF_ERROR(CancelRequestedKills());
   Micros now = clock_.MonotonicNow();
   const bool ask_queue = now - last_queue_read_ >= QueueEvery();
   std::vector<std::string> ids;
@@ -254,6 +283,20 @@ Status Launcher::Reconcile(bool watching) {
   const bool local_watching = watching && (!local_runs_.empty() || !reconciled_);
   reconciled_ = true;
   return local_.Reconcile(local_watching);
+}
+
+Status Launcher::CancelRequestedKills() {
+  if (jobs_.empty()) return Status::Ok();
+  PL_ASSIGN_OR_RETURN(std::vector<ClusterRunRef> active, ActiveClusterRuns(db_));
+  for (const ClusterRunRef& r : active) {
+    if (!r.kill_requested) continue;
+    auto it = jobs_.find(r.run_id);
+    // Not claimed yet: the claim sees the request and cancels (TakeSubmissions).
+    if (it == jobs_.end() || it->second.id.empty() || it->second.cancel_sent) continue;
+    // A controller away is asked again at the next reconcile.
+    if (client_.Cancel(it->second.id).ok()) it->second.cancel_sent = true;
+  }
+  return Status::Ok();
 }
 
 Status Launcher::NotePendingReason(const RunRecord& row, Job& job, std::string reason) {
@@ -349,8 +392,10 @@ Status Launcher::Kill(const std::string& run_id) {
     PL_ASSIGN_OR_RETURN(auto job, ClusterJobOfRun(db_, run_id));
     if (job) id = *job;
   }
-  if (id.empty()) return Status::Ok();  // not submitted: the claim will be refused
-  return client_.Cancel(id);
+  if (id.empty()) return Status::Ok();  // not claimed yet: the claim sees the request and cancels
+  Status cancelled = client_.Cancel(id);
+  if (cancelled.ok() && it != jobs_.end()) it->second.cancel_sent = true;
+  return cancelled;
 }
 
 }  // namespace pipeline::slurm

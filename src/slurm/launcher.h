@@ -83,6 +83,15 @@ JobPlacement PlaceJob(const ExecutorOptions& o, const std::string& phase, const 
 // [A-Za-z0-9._-] replaced by '_', at most 128 bytes.
 std::string JobNameForRun(const std::string& run_id);
 
+// For a scheduler whose executor is not a cluster: runs left out on one
+// (the executor was "slurm" when they started) end only through its
+// launcher, so this one would wait for them for ever, and their jobs would
+// work in the same worktrees as its own runs. Those a person gave up
+// (`pipeline agent kill RUN`, once the job is cancelled) are recorded killed
+// here, in one transaction (not on a dry run); any other is refused with a
+// one-line error that names the jobs and says what to do.
+Status CheckNoRunsLeftOnACluster(Db& db, Clock& clock, bool dry_run);
+
 class Launcher final : public pipeline::Launcher {
  public:
   Launcher(Db& db, RootPaths paths, Clock& clock, Client& client, ExecutorOptions options);
@@ -105,7 +114,11 @@ class Launcher final : public pipeline::Launcher {
   struct Job {
     std::string id;           // empty: not yet claimed (adopted before the claim)
     std::string pending_reason;
+    bool cancel_sent = false;  // scancel asked for a kill another process requested
   };
+  // A kill asked through the store (`pipeline agent kill`, a cancel from the
+  // dashboard) only marks the row: its job is cancelled here, once.
+  Status CancelRequestedKills();
   // The run ended: import its result, or record what Slurm says.
   // known: the job's state from this poll's one squeue call, when it had it.
   Status Settle(const RunRecord& row, Job& job, const JobInfo* known);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "agent/launcher.h"
 #include "agent/run_store.h"
 #include "slurm/slurm_testing.h"
 #include "store/root.h"
@@ -150,6 +151,58 @@ TEST_F(SlurmLauncherTest, AControllerAwayDuringTheSearchByNameIsAskedAgain) {
 
 // A local run never handed to a launcher is still swept: the mark is the
 // cluster's alone.
+// A kill asked by another process (`pipeline agent kill`, a cancel from the
+// dashboard) reaches the job: scancel, once.
+TEST_F(SlurmLauncherTest, AKillAskedThroughTheStoreCancelsTheJobOnce) {
+  Launcher launcher(db(), paths_, clock_, client_, options_);
+  const std::string dev = "pipeline-d-t-1-1";
+  LaunchDev(launcher, dev);
+  runner_.Open();
+  TakeTheAnswer(launcher);
+  ASSERT_EQ(ClusterJobOfRun(db(), dev)->value_or("none"), "100");
+  auto scancels = [&] {
+    int n = 0;
+    for (const Command& c : runner_.calls) n += c.argv.at(0) == "scancel" && c.argv.at(1) == "100";
+    return n;
+  };
+  ASSERT_EQ(scancels(), 0);
+  ASSERT_TRUE(RequestKill(db(), paths_, dev).ok());
+  ASSERT_TRUE(launcher.Reconcile(true).ok());
+  EXPECT_EQ(scancels(), 1);
+  ASSERT_TRUE(launcher.Reconcile(true).ok());
+  EXPECT_EQ(scancels(), 1) << "asked once";
+}
+
+// Switching the executor back to local while runs are out on the cluster:
+// refused, unless a person gave them up.
+TEST_F(SlurmLauncherTest, ALocalSchedulerRefusesRunsLeftOnAClusterUnlessGivenUp) {
+  for (const char* id : {"pipeline-d-t-1-1", "pipeline-d-t-2-1", "pipeline-d-t-3-1"})
+    ASSERT_TRUE(InsertRun(db(), Spec(id, "dev", dir_.path()), clock_).ok());
+  ASSERT_TRUE(MarkRunForCluster(db(), "pipeline-d-t-1-1", "slurm").ok());
+  ASSERT_TRUE(MarkRunForCluster(db(), "pipeline-d-t-2-1", "slurm").ok());
+  ASSERT_TRUE(ClaimRunForClusterJob(db(), "pipeline-d-t-2-1", "77").ok());
+  Status s = CheckNoRunsLeftOnACluster(db(), clock_, /*dry_run=*/false);
+  EXPECT_EQ(s.kind(), ErrorKind::kRefused);
+  EXPECT_NE(s.message().find("2 runs are still out on a Slurm cluster (pipeline-d-t-1-1 and 1 more)"),
+            std::string::npos) << s.message();
+  ASSERT_TRUE(RequestKill(db(), paths_, "pipeline-d-t-1-1").ok());
+  s = CheckNoRunsLeftOnACluster(db(), clock_, /*dry_run=*/false);
+  EXPECT_NE(s.message().find("1 run is still out on a Slurm cluster (pipeline-d-t-2-1 job 77)"), std::string::npos)
+      << s.message();
+  EXPECT_EQ(s.message().find('\n'), std::string::npos) << "one line";
+  EXPECT_EQ(Row("pipeline-d-t-3-1").status, RunStatus::kStarting) << "a local run is not the check's";
+
+  EXPECT_EQ(Row("pipeline-d-t-1-1").status, RunStatus::kKilled) << "given up";
+  ASSERT_TRUE(RequestKill(db(), paths_, "pipeline-d-t-2-1").ok());
+  EXPECT_TRUE(CheckNoRunsLeftOnACluster(db(), clock_, /*dry_run=*/true).ok());
+  EXPECT_EQ(Row("pipeline-d-t-2-1").status, RunStatus::kStarting) << "a dry run changes nothing";
+  EXPECT_TRUE(CheckNoRunsLeftOnACluster(db(), clock_, /*dry_run=*/false).ok());
+  for (const char* id : {"pipeline-d-t-1-1", "pipeline-d-t-2-1"}) {
+    EXPECT_EQ(Row(id).status, RunStatus::kKilled) << id;
+    EXPECT_NE(Row(id).error.value_or("").find("given up while out on a cluster"), std::string::npos);
+  }
+}
+
 TEST_F(SlurmLauncherTest, ALocalRunNeverClaimedIsStillFailed) {
   ASSERT_TRUE(InsertRun(db(), Spec("pipeline-d-t-2-1", "dev", dir_.path()), clock_).ok());
   ASSERT_TRUE(InsertRun(db(), Spec("pipeline-d-t-3-1", "dev", dir_.path()), clock_).ok());

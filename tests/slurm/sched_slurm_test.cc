@@ -194,6 +194,34 @@ TEST(SchedSlurm, JobCancelledFromOutsideIsKilledAndRetried) {
   EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'held'"), 0);
 }
 
+// `pipeline agent kill` (or a cancel from the dashboard) is another process:
+// it marks the run, and the scheduler cancels the run's job, which would
+// otherwise go on spending for a run nobody wants.
+TEST(SchedSlurm, AKillAskedByAnotherProcessCancelsTheJob) {
+  std::string conf = EnsureSlurmCluster();
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  SchedRepo repo("");
+  WriteTextFile(repo.paths().config(),
+                SlurmConfig(conf, SlowFirstAgent(repo.dir(), 60)) + "[sandbox]\nenabled = false\n");
+  std::string id = repo.Task("a change", std::string("src/api"));
+  Micros start = SystemClock().Now();
+  pid_t sched = StartScheduler(repo);
+  ASSERT_GT(sched, 0);
+  std::string run = WaitFor(repo, "SELECT run_id FROM runs WHERE phase = 'dev' AND cluster_job IS NOT NULL");
+  ASSERT_FALSE(run.empty());
+  for (int i = 0; i < 200 && !std::filesystem::exists(repo.dir() + "/attempted-" + id); ++i) usleep(50'000);
+  auto killed = RunPipeline({"agent", "kill", run}, repo.dir());
+  ASSERT_TRUE(killed.ok()) << killed.err;
+  int status = 0;
+  ASSERT_EQ(waitpid(sched, &status, 0), sched);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(repo.Text("SELECT status || ': ' || IFNULL(error, '') FROM runs WHERE run_id = '" + run + "'"),
+            "killed: killed on request");
+  // Well before the agent's 60 s sleep would have ended.
+  EXPECT_LT(SystemClock().Now() - start, 45'000'000);
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'held'"), 0);
+}
+
 TEST(SchedSlurm, KilledSchedulerIsRestartedAndAdoptsItsJobsWithoutResubmitting) {
   std::string conf = EnsureSlurmCluster();
   ASSERT_FALSE(::testing::Test::HasFailure());
@@ -243,6 +271,48 @@ class NodeBlocker {
  private:
   std::string conf_, id_;
 };
+
+// The executor switched back to local while a job is out: the local
+// scheduler could never see it end, so it refuses, in one line, until the
+// person sets Slurm back or gives the run up; then the task goes on here.
+TEST(SchedSlurm, SwitchingToLocalWithAJobOutIsRefusedUntilTheRunIsGivenUp) {
+  std::string conf = EnsureSlurmCluster();
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  SchedRepo repo("");
+  std::string agent = SlowFirstAgent(repo.dir(), 60);
+  WriteTextFile(repo.paths().config(), SlurmConfig(conf, agent) + "[sandbox]\nenabled = false\n");
+  std::string id = repo.Task("a change", std::string("src/api"));
+  pid_t sched = StartScheduler(repo);
+  ASSERT_GT(sched, 0);
+  std::string job = WaitFor(repo, "SELECT cluster_job FROM runs WHERE phase = 'dev' AND cluster_job IS NOT NULL");
+  std::string run = repo.Text("SELECT run_id FROM runs WHERE cluster_job = '" + job + "'");
+  kill(sched, SIGKILL);
+  waitpid(sched, nullptr, 0);
+
+  WriteTextFile(repo.paths().config(),
+                "[fund]\ndefault_budget_cents = 100000\n[scheduler]\nbackoff_base_s = 0\n"
+                "[agent]\nprofile = \"t\"\n" + ProfileToml("t", {CostlyCommitAgent(repo.dir())}) +
+                "[verify]\ncommand = [\"test\", \"-f\", \"README.md\"]\n[sandbox]\nenabled = false\n");
+  auto refused = repo.Run({"--until-idle"}, 60000);
+  EXPECT_NE(refused.exit.exit_code, 0);
+  EXPECT_NE(refused.err.find("1 run is still out on a Slurm cluster (" + run + " job " + job + ")"), std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("'pipeline agent kill RUN'\n"), std::string::npos) << "one line: " << refused.err;
+  EXPECT_EQ(repo.Text("SELECT status FROM runs WHERE run_id = '" + run + "'"), "starting");
+
+  // As the error says: the job cancelled, then the run given up.
+  auto cancelled = RunArgv({"scancel", job}, "", {{"SLURM_CONF", conf}});
+  ASSERT_TRUE(cancelled.ok()) << cancelled.err;
+  auto given_up = RunPipeline({"agent", "kill", run}, repo.dir());
+  ASSERT_TRUE(given_up.ok()) << given_up.err;
+  EXPECT_NE(given_up.out.find("kill requested"), std::string::npos) << given_up.out;
+  auto r = repo.Run({"--until-idle"}, 120000);
+  ASSERT_EQ(r.exit.exit_code, 0) << r.err;
+  EXPECT_EQ(repo.Status(id), "done") << r.err;
+  EXPECT_EQ(repo.Text("SELECT status FROM runs WHERE run_id = '" + run + "'"), "killed");
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM runs WHERE phase = 'dev' AND status = 'done' AND cluster_job IS NULL"), 1);
+  EXPECT_EQ(repo.Int("SELECT COUNT(*) FROM holds WHERE state = 'held'"), 0);
+}
 
 TEST(SchedSlurm, StatusShowsWhyAJobIsQueuedOnSlurm) {
   std::string conf = EnsureSlurmCluster();
