@@ -146,13 +146,17 @@ Status Launcher::TakeSubmissions() {
     const std::string& id = *a.job_id;
     Status claimed = db_.Write([&] { return ClaimRunForClusterJob(db_, run_id, id); });
     if (!claimed.ok() && claimed.kind() != ErrorKind::kRefused) return claimed;
+    bool cancelled = false;
     if (!claimed.ok() || KillRequested(db_, run_id)) {
       // The row stopped waiting meanwhile, or a kill came while sbatch ran:
       // the job must not run (a claimed one ends as killed once Slurm says so).
-      (void)client_.Cancel(id);
+      cancelled = client_.Cancel(id).ok();
       if (!claimed.ok()) continue;
     }
-    if (auto it = jobs_.find(run_id); it != jobs_.end()) it->second.id = id;
+    if (auto it = jobs_.find(run_id); it != jobs_.end()) {
+      it->second.id = id;
+      it->second.cancel_sent = cancelled;
+    }
   }
   return Status::Ok();
 }

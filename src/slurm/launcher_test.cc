@@ -175,6 +175,20 @@ TEST_F(SlurmLauncherTest, AKillAskedThroughTheStoreCancelsTheJobOnce) {
 
 // Switching the executor back to local while runs are out on the cluster:
 // refused, unless a person gave them up.
+// A kill that came while sbatch was out: the claim cancels the job, and the
+// check for kill requests does not cancel it again.
+TEST_F(SlurmLauncherTest, AKillBeforeSbatchAnswersCancelsTheJobOnce) {
+  Launcher launcher(db(), paths_, clock_, client_, options_);
+  const std::string dev = "pipeline-d-t-1-1";
+  LaunchDev(launcher, dev);
+  ASSERT_TRUE(RequestKill(db(), paths_, dev).ok());
+  runner_.Open();
+  TakeTheAnswer(launcher);
+  int scancels = 0;
+  for (const Command& c : runner_.calls) scancels += c.argv.at(0) == "scancel" && c.argv.at(1) == "100";
+  EXPECT_EQ(scancels, 1);
+}
+
 TEST_F(SlurmLauncherTest, ALocalSchedulerRefusesRunsLeftOnAClusterUnlessGivenUp) {
   for (const char* id : {"pipeline-d-t-1-1", "pipeline-d-t-2-1", "pipeline-d-t-3-1"})
     ASSERT_TRUE(InsertRun(db(), Spec(id, "dev", dir_.path()), clock_).ok());
