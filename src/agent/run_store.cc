@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <set>
+
 #include "proc/process.h"
 
 namespace pipeline {
@@ -138,11 +140,14 @@ Result<std::vector<RunRecord>> ListRuns(Db& db, bool active_only) {
 Result<std::vector<std::string>> ReapDeadMonitors(Db& db, Clock& clock) {
   std::vector<std::string> changed;
   PL_ASSIGN_OR_RETURN(auto active, ListRuns(db, /*active_only=*/true));
+  // Runs a cluster launcher has: its launcher decides (one query, not one per run).
+  PL_ASSIGN_OR_RETURN(std::vector<ClusterRunRef> cluster_runs, ActiveClusterRuns(db));
+  std::set<std::string> on_cluster;
+  for (const ClusterRunRef& c : cluster_runs) on_cluster.insert(c.run_id);
   Micros now = clock.Now();
   for (const auto& r : active) {
     std::string error;
-    PL_ASSIGN_OR_RETURN(bool on_cluster, RunIsOnCluster(db, r.run_id));
-    if (on_cluster) continue;  // its cluster launcher decides
+    if (on_cluster.count(r.run_id)) continue;
     if (r.monitor_pid > 0) {
       if (ProcessAlive(r.monitor_pid, r.monitor_start)) continue;
       error = "monitor died";

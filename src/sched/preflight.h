@@ -18,7 +18,6 @@
 #include "store/db.h"
 #include "store/root.h"
 #include "util/clock.h"
-#include "util/clock.h"
 
 namespace pipeline {
 

@@ -121,7 +121,7 @@ Status Launcher::Launch(const LaunchRequest& req) {
   PL_RETURN_IF_ERROR(db_.Write([&] { return MarkRunForCluster(db_, req.run_id, "slurm"); }));
   // Watched before the job can exist, so its result cannot slip past.
   results_.Add(req.run_id, run_dir);
-  jobs_[req.run_id] = Job{"", ""};
+  jobs_[req.run_id] = Job{};
   submitter_.Submit(req.run_id, std::move(s));
   return Status::Ok();
 }

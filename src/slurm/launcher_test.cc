@@ -48,6 +48,12 @@ class SlurmLauncherTest : public ::testing::Test {
     EXPECT_TRUE(row.ok()) << row.message();
     return row.ok() ? *row : RunRecord{};
   }
+  // How many times job `id` was cancelled.
+  int Scancels(const std::string& id) {
+    int n = 0;
+    for (const Command& c : runner_.calls) n += c.argv.at(0) == "scancel" && c.argv.at(1) == id;
+    return n;
+  }
   // Reconciles until sbatch's answer is taken and acted on.
   void TakeTheAnswer(Launcher& launcher) {
     for (int i = 0; i < 10'000 && runner_.Calls() == 0; ++i) usleep(1000);
@@ -149,8 +155,6 @@ TEST_F(SlurmLauncherTest, AControllerAwayDuringTheSearchByNameIsAskedAgain) {
   EXPECT_EQ(job->value_or("none"), "4243");
 }
 
-// A local run never handed to a launcher is still swept: the mark is the
-// cluster's alone.
 // A kill asked by another process (`pipeline agent kill`, a cancel from the
 // dashboard) reaches the job: scancel, once.
 TEST_F(SlurmLauncherTest, AKillAskedThroughTheStoreCancelsTheJobOnce) {
@@ -160,17 +164,12 @@ TEST_F(SlurmLauncherTest, AKillAskedThroughTheStoreCancelsTheJobOnce) {
   runner_.Open();
   TakeTheAnswer(launcher);
   ASSERT_EQ(ClusterJobOfRun(db(), dev)->value_or("none"), "100");
-  auto scancels = [&] {
-    int n = 0;
-    for (const Command& c : runner_.calls) n += c.argv.at(0) == "scancel" && c.argv.at(1) == "100";
-    return n;
-  };
-  ASSERT_EQ(scancels(), 0);
+  ASSERT_EQ(Scancels("100"), 0);
   ASSERT_TRUE(RequestKill(db(), paths_, dev).ok());
   ASSERT_TRUE(launcher.Reconcile(true).ok());
-  EXPECT_EQ(scancels(), 1);
+  EXPECT_EQ(Scancels("100"), 1);
   ASSERT_TRUE(launcher.Reconcile(true).ok());
-  EXPECT_EQ(scancels(), 1) << "asked once";
+  EXPECT_EQ(Scancels("100"), 1) << "asked once";
 }
 
 // Switching the executor back to local while runs are out on the cluster:
@@ -184,9 +183,7 @@ TEST_F(SlurmLauncherTest, AKillBeforeSbatchAnswersCancelsTheJobOnce) {
   ASSERT_TRUE(RequestKill(db(), paths_, dev).ok());
   runner_.Open();
   TakeTheAnswer(launcher);
-  int scancels = 0;
-  for (const Command& c : runner_.calls) scancels += c.argv.at(0) == "scancel" && c.argv.at(1) == "100";
-  EXPECT_EQ(scancels, 1);
+  EXPECT_EQ(Scancels("100"), 1);
 }
 
 TEST_F(SlurmLauncherTest, ALocalSchedulerRefusesRunsLeftOnAClusterUnlessGivenUp) {
@@ -217,6 +214,8 @@ TEST_F(SlurmLauncherTest, ALocalSchedulerRefusesRunsLeftOnAClusterUnlessGivenUp)
   }
 }
 
+// A local run never handed to a launcher is still swept: the mark is the
+// cluster's alone.
 TEST_F(SlurmLauncherTest, ALocalRunNeverClaimedIsStillFailed) {
   ASSERT_TRUE(InsertRun(db(), Spec("pipeline-d-t-2-1", "dev", dir_.path()), clock_).ok());
   ASSERT_TRUE(InsertRun(db(), Spec("pipeline-d-t-3-1", "dev", dir_.path()), clock_).ok());
