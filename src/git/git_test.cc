@@ -107,6 +107,31 @@ TEST_F(GitTest, EnsureWorktreeRepairsDeletedDirectory) {
   EXPECT_EQ(ReadTextFile(*again + "/work.txt"), "one\n");
 }
 
+// A run left the workspace elsewhere: at the task branch's tip it is put
+// back on the branch; at any other commit it is refused.
+TEST_F(GitTest, EnsureWorktreePutsAHeadAtTheTaskBranchsTipBackOnTheBranch) {
+  auto wt = git_.EnsureWorktree(root_, "T-5", "main");
+  ASSERT_TRUE(wt.ok()) << wt.message();
+  std::string c1 = Commit(*wt, "work.txt", "one\n");
+  G(*wt, {"checkout", "-q", "--detach"});
+  auto again = git_.EnsureWorktree(root_, "T-5", "main");
+  ASSERT_TRUE(again.ok()) << again.message();
+  EXPECT_EQ(G(*again, {"symbolic-ref", "HEAD"}), "refs/heads/pipeline/T-5");
+  EXPECT_EQ(*git_.Head(*again), c1);
+  G(*wt, {"checkout", "-q", "-b", "feature/x"});
+  again = git_.EnsureWorktree(root_, "T-5", "main");
+  ASSERT_TRUE(again.ok()) << again.message();
+  EXPECT_EQ(G(*again, {"symbolic-ref", "HEAD"}), "refs/heads/pipeline/T-5");
+
+  G(*wt, {"checkout", "-q", "--detach"});
+  Commit(*wt, "stray.txt", "stray\n");
+  auto refused = git_.EnsureWorktree(root_, "T-5", "main");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.kind(), ErrorKind::kConflict);
+  EXPECT_NE(refused.message().find("a detached HEAD"), std::string::npos) << refused.message();
+  EXPECT_EQ(Sha("pipeline/T-5"), c1);
+}
+
 TEST_F(GitTest, EnsureWorktreeReusesBranchWithoutWorktree) {
   auto wt = git_.EnsureWorktree(root_, "T-3", "main");
   ASSERT_TRUE(wt.ok());

@@ -62,6 +62,11 @@ Result<std::string> Git::EnsureWorktree(const RootPaths& paths, std::string_view
   PL_ASSIGN_OR_RETURN(auto found, FindWorktree(path));
   if (found && IsDirectory(path) && !found->prunable) {
     if (found->branch == ref) return path;  // the usual case: reuse
+    // A run that ended on a branch of its own or a detached HEAD at the task
+    // branch's tip (a failed run, whose commits are not taken): switching
+    // back moves no file and loses nothing. Any other commit stays for a person.
+    auto tip = RevParse(ref);
+    if (tip.ok() && *tip == found->head && RunOk(path, {"switch", "--quiet", branch}).ok()) return path;
     return Conflict("worktree " + path + " has " +
                     (found->branch.empty() ? std::string("a detached HEAD") : found->branch) +
                     " checked out, not " + ref);
